@@ -1,0 +1,21 @@
+from django.contrib import admin
+
+from audit.models import AuditEntry
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The platform's own processing log, read-only: the database refuses changes anyway."""
+
+    list_display = ["seq", "at", "actor_label", "action", "object_type", "object_id"]
+    list_filter = ["action"]
+    search_fields = ["actor_label", "object_id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,54 @@
+"""The Celery app and the tenant-aware task base.
+
+Every task that touches a controller's data takes ``schema_name`` as a keyword
+argument; the base class resolves it to a tenant and runs the body inside that
+schema, so no task can forget where it runs. Beat schedules only dispatchers
+that fan out one task per operational tenant.
+"""
+
+import logging
+import os
+
+from celery import Celery, Task
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+logger = logging.getLogger(__name__)
+
+app = Celery("config")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+class TenantTask(Task):
+    """Runs the task body inside the schema named by its ``schema_name`` kwarg.
+
+    A tenant that is not operational (suspended, contract ended, destroyed)
+    gets no work done: the task is skipped and returns ``None``.
+    """
+
+    abstract = True
+
+    def __call__(self, *args, schema_name: str, **kwargs):
+        # The body receives schema_name too: its signature says where it runs.
+        from django.apps import apps
+        from django_tenants.utils import schema_context, tenant_context
+
+        tenant_model = apps.get_model("tenants", "Tenant")
+        with schema_context("public"):
+            tenant = tenant_model.objects.filter(schema_name=schema_name).first()
+        if tenant is None or not tenant.is_operational:
+            logger.warning("Skipping %s: schema %s is not operational", self.name, schema_name)
+            return None
+        with tenant_context(tenant):
+            return super().__call__(*args, schema_name=schema_name, **kwargs)
+
+
+app.conf.beat_schedule = {
+    "verify-audit-chains-nightly": {
+        "task": "tenants.tasks.fan_out",
+        "schedule": crontab(hour=3, minute=0),
+        "args": ("audit.tasks.verify_chain",),
+    },
+}

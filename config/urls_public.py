@@ -1,0 +1,12 @@
+"""URLs of the platform host (the public schema): landing page and Django admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from tenants.views import landing_view
+
+urlpatterns = [
+    path("", landing_view, name="landing"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("tenants.accounts.urls")),
+]

@@ -1,0 +1,15 @@
+"""URLs of a controller's host: the staff portal (and, later, intake pages and the API)."""
+
+from django.urls import include, path
+
+from tenants.views import dashboard_view
+
+urlpatterns = [
+    path("", dashboard_view, name="dashboard"),
+    path("accounts/", include("tenants.accounts.urls")),
+    path("audit/", include("audit.urls")),
+    path("requests/", include("requests.urls")),
+    path("subjects/", include("subjects.urls")),
+    path("retention/", include("retention.urls")),
+    path("transfers/", include("transfers.urls")),
+]

@@ -1,0 +1,113 @@
+"""`make run`: the portal with demo data — web server, Celery worker and beat.
+
+Finds PostgreSQL and Redis on their default local ports or starts embedded ones,
+migrates every schema, seeds the demo (idempotent), starts the three processes
+and prints where to go and how to log in. Ctrl+C stops everything.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from stores import ROOT, RUN_DIR, ensure_database, stores_env
+
+PORT = os.environ.get("PORT", "8000")
+PY = sys.executable
+
+
+def main() -> int:
+    env = {
+        **os.environ,
+        **stores_env(redis_db=0),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "PORTAL_PUBLIC_PORT": PORT,
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.setdefault("POSTGRES_DB", "kvkk_portal")
+    ensure_database(env, env["POSTGRES_DB"])
+
+    def manage(*args: str) -> None:
+        subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+    manage("migrate_schemas", "--verbosity", "0")
+    manage("seed_demo")
+
+    logs = RUN_DIR / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    commands = {
+        "web": [PY, "manage.py", "runserver", f"127.0.0.1:{PORT}", "--noreload"],
+        "worker": [
+            PY,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-l",
+            "INFO",
+            "--concurrency",
+            "2",
+        ],
+        "beat": [
+            PY,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "beat",
+            "-l",
+            "INFO",
+            "-s",
+            str(RUN_DIR / "celerybeat-schedule"),
+        ],
+    }
+    processes = {}
+    for name, command in commands.items():
+        log = open(logs / f"{name}.log", "a")  # noqa: SIM115 (lives as long as the process)
+        processes[name] = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+
+    print(
+        f"\nPortal running (logs in .run/logs/):\n"
+        f"  platform admin  http://localhost:{PORT}/admin/\n"
+        f"  controller 1    http://acme.localhost:{PORT}/\n"
+        f"  controller 2    http://kalkan.localhost:{PORT}/\n"
+        f"Log in with a user name and password above, then the authenticator code:\n"
+        f"  .venv/bin/python manage.py totp_code acme admin\n"
+        f"(POSTGRES_HOST={env['POSTGRES_HOST']} POSTGRES_PORT={env['POSTGRES_PORT']} in front of that\n"
+        f" command if PostgreSQL is the embedded one.) Ctrl+C stops everything.\n",
+        flush=True,
+    )
+
+    stopping = False
+
+    def stop(*_args) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    while not stopping:
+        for name, process in processes.items():
+            if process.poll() is not None:
+                print(
+                    f"{name} exited with {process.returncode}; see .run/logs/{name}.log", flush=True
+                )
+                stopping = True
+        time.sleep(0.5)
+    for process in processes.values():
+        if process.poll() is None:
+            process.terminate()
+    for process in processes.values():
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SubjectsConfig(AppConfig):
+    """The personal-data register: data subjects (ilgili kişiler) and their data."""
+
+    name = "subjects"
+    verbose_name = _("Personal-data register")

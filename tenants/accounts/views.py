@@ -1,0 +1,224 @@
+from base64 import b32encode
+
+import django_otp
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import user_has_device
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from audit.models import Action
+from audit.services import audit_entry_create
+from config.errors import PortalError
+from tenants.accounts import services
+from tenants.accounts.access import otp_exempt, role_required
+from tenants.accounts.forms import (
+    LoginForm,
+    SetPasswordForm,
+    StaffInviteForm,
+    StaffUpdateForm,
+    TokenForm,
+)
+from tenants.accounts.models import Role, User
+
+_ENROLL_SESSION_KEY = "enrolling_device_id"
+
+
+def _next_url(request) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()}):
+        return candidate
+    return settings.LOGIN_REDIRECT_URL
+
+
+def _after_password(request) -> HttpResponseRedirect:
+    nxt = _next_url(request)
+    if user_has_device(request.user):
+        return redirect(f"{reverse('accounts:verify')}?next={nxt}")
+    return redirect("accounts:enroll")
+
+
+@otp_exempt
+@require_http_methods(["GET", "POST"])
+def login_view(request):
+    if request.user.is_authenticated:
+        return (
+            redirect(_next_url(request)) if request.user.is_verified() else _after_password(request)
+        )
+    form = LoginForm(request, data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        auth_login(request, form.get_user())  # rotates the session key
+        return _after_password(request)
+    return render(request, "accounts/login.html", {"form": form, "next": _next_url(request)})
+
+
+@otp_exempt
+@require_http_methods(["GET", "POST"])
+def verify_view(request):
+    if not request.user.is_authenticated:
+        return redirect("accounts:login")
+    if request.user.is_verified():
+        return redirect(_next_url(request))
+    if not user_has_device(request.user):
+        return redirect("accounts:enroll")
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = django_otp.match_token(request.user, form.cleaned_data["token"].strip())
+        if device is not None:
+            django_otp.login(request, device)
+            request.session.cycle_key()
+            return redirect(_next_url(request))
+        audit_entry_create(
+            action=Action.OTP_FAILED, actor=request.user, target=request.user, request=request
+        )
+        form.add_error("token", services.TOKEN_INVALID)
+    return render(request, "accounts/verify.html", {"form": form, "next": _next_url(request)})
+
+
+@otp_exempt
+@require_http_methods(["GET", "POST"])
+def enroll_view(request):
+    user = request.user
+    if not user.is_authenticated:
+        return redirect("accounts:login")
+    if user_has_device(user):
+        return redirect("accounts:verify")
+    device = None
+    device_id = request.session.get(_ENROLL_SESSION_KEY)
+    if device_id:
+        device = TOTPDevice.objects.filter(pk=device_id, user=user, confirmed=False).first()
+    if device is None:
+        device = services.totp_device_start(user=user)
+        request.session[_ENROLL_SESSION_KEY] = device.pk
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = services.totp_device_confirm(
+                device=device, token=form.cleaned_data["token"], request=request
+            )
+        except PortalError as exc:
+            form.add_error(exc.field, exc.message)
+        else:
+            del request.session[_ENROLL_SESSION_KEY]
+            django_otp.login(request, device)
+            request.session.cycle_key()
+            return render(
+                request, "accounts/backup_codes.html", {"codes": codes, "first_time": True}
+            )
+    qr = segno.make(device.config_url, error="m").svg_data_uri(scale=5)
+    secret = b32encode(device.bin_key).decode()
+    return render(request, "accounts/enroll.html", {"form": form, "qr": qr, "secret": secret})
+
+
+@require_POST
+def backup_codes_view(request):
+    codes = services.backup_codes_regenerate(user=request.user)
+    return render(request, "accounts/backup_codes.html", {"codes": codes, "first_time": False})
+
+
+@otp_exempt
+@require_POST
+def logout_view(request):
+    auth_logout(request)
+    return redirect("accounts:login")
+
+
+@otp_exempt
+@require_http_methods(["GET", "POST"])
+def invitation_view(request, token):
+    try:
+        invitation = services.invitation_get(raw_token=token)
+    except PortalError as exc:
+        return render(
+            request, "accounts/invitation_invalid.html", {"message": exc.message}, status=404
+        )
+    form = SetPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.invitation_accept(
+                raw_token=token, password=form.cleaned_data["password1"], request=request
+            )
+        except PortalError as exc:
+            form.add_error(exc.field, exc.message)
+        else:
+            messages.success(
+                request, _("Your password is set. Log in and set up two-factor authentication.")
+            )
+            return redirect("accounts:login")
+    return render(request, "accounts/invitation.html", {"form": form, "invited": invitation.user})
+
+
+@otp_exempt
+@require_POST
+def set_language_view(request):
+    language = request.POST.get("language", "")
+    if language not in dict(settings.LANGUAGES):
+        language = settings.LANGUAGE_CODE
+    if request.user.is_authenticated:
+        request.user.language = language
+        request.user.save(update_fields=["language"])
+    response = redirect(_next_url(request))
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        secure=request.is_secure(),
+        httponly=True,
+    )
+    return response
+
+
+def profile_view(request):
+    return render(request, "accounts/profile.html", {"languages": settings.LANGUAGES})
+
+
+@role_required(Role.CONTROLLER_ADMIN)
+def staff_list_view(request):
+    users = User.objects.order_by("username")
+    return render(request, "accounts/staff_list.html", {"users": users, "form": StaffInviteForm()})
+
+
+@role_required(Role.CONTROLLER_ADMIN)
+@require_http_methods(["GET", "POST"])
+def staff_invite_view(request):
+    form = StaffInviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user, raw = services.staff_user_invite(invited_by=request.user, **form.cleaned_data)
+        except PortalError as exc:
+            form.add_error(exc.field, exc.message)
+        else:
+            link = request.build_absolute_uri(reverse("accounts:invitation", args=[raw]))
+            return render(
+                request,
+                "accounts/staff_invited.html",
+                {"invited": user, "link": link, "hours": settings.PORTAL_INVITATION_HOURS},
+            )
+    return render(request, "accounts/staff_invite.html", {"form": form})
+
+
+@role_required(Role.CONTROLLER_ADMIN)
+@require_http_methods(["GET", "POST"])
+def staff_update_view(request, pk):
+    member = get_object_or_404(User, pk=pk)
+    form = StaffUpdateForm(
+        request.POST or None, initial={"role": member.role, "is_active": member.is_active}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.staff_user_update(user=member, changed_by=request.user, **form.cleaned_data)
+        except PortalError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("accounts:staff")
+    return render(request, "accounts/staff_update.html", {"form": form, "member": member})

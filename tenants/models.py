@@ -1,0 +1,105 @@
+"""The platform's own records, kept in the public schema.
+
+``Tenant`` is a data controller (veri sorumlusu) served by the processor
+(veri işleyen); each gets a schema of its own and a host ``<slug>.<base domain>``.
+"""
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_tenants.models import DomainMixin, TenantMixin
+from simple_history.models import HistoricalRecords
+
+from tenants.validators import validate_kep_address, validate_mersis, validate_vkn
+
+SLUG_VALIDATOR = RegexValidator(
+    r"^[a-z][a-z0-9]{1,29}$",
+    _("Use 2-30 lowercase letters or digits, starting with a letter."),
+)
+
+
+class Tenant(TenantMixin):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+        CONTRACT_ENDED = "contract_ended", _("Contract ended")
+        DESTROYED = "destroyed", _("Destroyed")
+
+    slug = models.CharField(_("slug"), max_length=30, unique=True, validators=[SLUG_VALIDATOR])
+    legal_name = models.CharField(_("legal name"), max_length=255)
+    vkn = models.CharField(
+        _("tax number (VKN)"), max_length=10, blank=True, validators=[validate_vkn]
+    )
+    mersis_no = models.CharField(
+        _("MERSIS number"), max_length=16, blank=True, validators=[validate_mersis]
+    )
+    verbis_no = models.CharField(_("VERBIS registration number"), max_length=40, blank=True)
+    kep_address = models.CharField(
+        _("KEP address"), max_length=254, blank=True, validators=[validate_kep_address]
+    )
+    contact_name = models.CharField(_("contact person"), max_length=150, blank=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
+    contract_no = models.CharField(_("contract number"), max_length=60, blank=True)
+    contract_start = models.DateField(_("contract start"), null=True, blank=True)
+    contract_end = models.DateField(_("contract end"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE
+    )
+    language = models.CharField(
+        _("default language"), max_length=5, choices=settings.LANGUAGES, default="tr"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    auto_create_schema = True
+    auto_drop_schema = False
+
+    class Meta:
+        verbose_name = _("data controller")
+        verbose_name_plural = _("data controllers")
+        ordering = ["legal_name"]
+        constraints = [
+            # Every controller (all but the platform's own public row) has a valid VKN.
+            models.CheckConstraint(
+                condition=models.Q(schema_name="public") | models.Q(vkn__regex=r"^[0-9]{10}$"),
+                name="tenant_controller_has_vkn",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(contract_end__isnull=True)
+                | models.Q(contract_start__isnull=True)
+                | models.Q(contract_end__gte=models.F("contract_start")),
+                name="tenant_contract_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.legal_name
+
+    @property
+    def is_public(self) -> bool:
+        return self.schema_name == "public"
+
+    @property
+    def is_operational(self) -> bool:
+        """Only active controllers are served and get background work done."""
+        return self.status == self.Status.ACTIVE
+
+    @property
+    def host(self) -> str:
+        return f"{self.slug}.{settings.PORTAL_BASE_DOMAIN}"
+
+    @property
+    def base_url(self) -> str:
+        port = f":{settings.PORTAL_PUBLIC_PORT}" if settings.PORTAL_PUBLIC_PORT else ""
+        return f"{settings.PORTAL_SCHEME}://{self.host}{port}"
+
+
+class Domain(DomainMixin):
+    class Meta:
+        verbose_name = _("domain")
+        verbose_name_plural = _("domains")
+
+    def __str__(self) -> str:
+        return self.domain

@@ -1,0 +1,122 @@
+"""Provisioning and lifecycle of data controllers (veri sorumlusu).
+
+All of it runs in the public schema; what has to happen inside the new
+controller's schema (its first admin) is done in an explicit tenant context.
+"""
+
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+from django_tenants.utils import schema_context, tenant_context
+
+from audit.models import Action
+from audit.services import audit_entry_create
+from config.errors import PortalError
+from tenants.accounts.models import Role, User
+from tenants.accounts.services import staff_user_invite
+from tenants.models import Domain, Tenant
+
+RESERVED_SLUGS = frozenset({"public", "www", "admin", "api", "static", "media", "platform", "mail"})
+SLUG_RESERVED = _("This slug is reserved; choose another.")
+SLUG_TAKEN = _("A controller with this slug already exists.")
+STATUS_UNCHANGED = _("The controller already has this status.")
+DESTROYED_IS_FINAL = _("A destroyed controller cannot change status.")
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    tenant: Tenant
+    admin: User
+    invitation_url: str
+    seconds: float
+
+
+def platform_ensure() -> Tenant:
+    """The public schema's own row and the platform host; idempotent."""
+    with schema_context("public"):
+        platform, _created = Tenant.objects.get_or_create(
+            schema_name="public",
+            defaults={"slug": "platform", "legal_name": "KVKK Portal"},
+        )
+        Domain.objects.get_or_create(
+            domain=settings.PORTAL_BASE_DOMAIN, defaults={"tenant": platform, "is_primary": True}
+        )
+    return platform
+
+
+def tenant_provision(
+    *,
+    slug: str,
+    legal_name: str,
+    vkn: str,
+    admin_username: str,
+    admin_email: str,
+    admin_first_name: str = "",
+    admin_last_name: str = "",
+    provisioned_by: User | None = None,
+    **details,
+) -> Provisioned:
+    """Create a controller: its row, schema, host and first admin with an invitation link.
+
+    Everything happens in one transaction: a failure anywhere leaves no
+    schema, no row and no host behind.
+    """
+    started = time.perf_counter()
+    slug = slug.strip().lower()
+    if slug in RESERVED_SLUGS:
+        raise PortalError(SLUG_RESERVED, code="slug_reserved", field="slug")
+    with schema_context("public"), transaction.atomic():
+        if Tenant.objects.filter(slug=slug).exists():
+            raise PortalError(SLUG_TAKEN, code="slug_taken", field="slug")
+        tenant = Tenant(schema_name=slug, slug=slug, legal_name=legal_name, vkn=vkn, **details)
+        try:
+            tenant.full_clean(validate_unique=False)
+        except ValidationError as exc:
+            field, errors = next(iter(exc.message_dict.items()))
+            raise PortalError(" ".join(errors), code="invalid", field=field) from exc
+        tenant.save(verbosity=0)  # creates and migrates the schema
+        Domain.objects.create(domain=tenant.host, tenant=tenant, is_primary=True)
+        audit_entry_create(
+            action=Action.TENANT_CHANGE,
+            actor=provisioned_by,
+            target=tenant,
+            detail={"event": "provisioned", "schema": tenant.schema_name},
+        )
+        with tenant_context(tenant):
+            admin, raw = staff_user_invite(
+                username=admin_username,
+                email=admin_email,
+                first_name=admin_first_name,
+                last_name=admin_last_name,
+                role=Role.CONTROLLER_ADMIN,
+                invited_by=None,
+            )
+    url = f"{tenant.base_url}/accounts/invitation/{raw}/"
+    return Provisioned(tenant, admin, url, time.perf_counter() - started)
+
+
+@transaction.atomic
+def tenant_set_status(
+    *, tenant: Tenant, status: Tenant.Status, changed_by: User | None, reason: str = ""
+) -> Tenant:
+    """Suspend, reactivate or mark a controller's contract as ended."""
+    with schema_context("public"):
+        tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+        if tenant.status == Tenant.Status.DESTROYED:
+            raise PortalError(DESTROYED_IS_FINAL, code="destroyed")
+        if tenant.status == status:
+            raise PortalError(STATUS_UNCHANGED, code="status_unchanged")
+        before = tenant.status
+        tenant.status = status
+        tenant.save(update_fields=["status"])
+        audit_entry_create(
+            action=Action.TENANT_CHANGE,
+            actor=changed_by,
+            target=tenant,
+            detail={"before": before, "after": str(status), "reason": reason},
+        )
+    return tenant

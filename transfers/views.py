@@ -1,0 +1,8 @@
+from django.shortcuts import render
+
+from tenants.accounts.access import ANY_ROLE, role_required
+
+
+@role_required(*ANY_ROLE)
+def index_view(request):
+    return render(request, "transfers/index.html")
