@@ -65,6 +65,9 @@ SHARED_APPS = [
     "config.apps.PlatformAdminConfig",
     "django.contrib.staticfiles",
     "django_htmx",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 TENANT_APPS = [
     *_PER_SCHEMA_APPS,
@@ -205,6 +208,45 @@ OTP_TOTP_ISSUER = "KVKK Portal"
 OTP_STATIC_BACKUP_CODES = 10
 # Invitation links for new staff stay valid this long.
 PORTAL_INVITATION_HOURS = env_int("PORTAL_INVITATION_HOURS", 72)
+
+# --- Personal-data encryption (subjects/crypto.py) ------------------------------------
+# "id:<32 random bytes, urlsafe base64>" entries, current first; older ones stay listed
+# until `manage.py rotate_master_key` has re-wrapped every tenant key.
+_DEV_MASTER_KEY = "dev:ZGV2ZWxvcG1lbnQtb25seS1tYXN0ZXIta2V5LTAwMDA="
+PORTAL_MASTER_KEYS = env_list("PORTAL_MASTER_KEYS", [] if PRODUCTION else [_DEV_MASTER_KEY])
+if PRODUCTION and (not PORTAL_MASTER_KEYS or _DEV_MASTER_KEY in PORTAL_MASTER_KEYS):
+    raise ImproperlyConfigured("Production needs its own PORTAL_MASTER_KEYS.")
+
+# --- REST API ------------------------------------------------------------------------
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 5 * 1024 * 1024)
+API_BULK_MAX_SUBJECTS = env_int("API_BULK_MAX_SUBJECTS", 1000)
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["subjects.api.auth.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["subjects.api.auth.HasTokenScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["subjects.api.auth.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"token": env_str("API_RATE_PER_TOKEN", "600/minute")},
+    "DEFAULT_PARSER_CLASSES": ["subjects.api.parsers.LimitedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "subjects.api.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "KVKK Portal — personal-data register API",
+    "DESCRIPTION": (
+        "Controller systems push and update the personal data the processor holds for the "
+        "controller. Authenticate with `Authorization: Token <token>`; tokens are created in "
+        "the portal under Settings → API tokens. Errors come as "
+        '`{"error": {"code", "message", "fields"}}` in the language of `Accept-Language` '
+        "(Turkish by default)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 # --- Security headers -------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

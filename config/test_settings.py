@@ -13,3 +13,4 @@ from config.settings import *  # noqa: F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ALLOWED_HOSTS = ["localhost", ".localhost", "testserver"]
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+MEDIA_ROOT = BASE_DIR / ".run" / "test-media"  # noqa: F405

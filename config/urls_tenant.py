@@ -12,4 +12,5 @@ urlpatterns = [
     path("subjects/", include("subjects.urls")),
     path("retention/", include("retention.urls")),
     path("transfers/", include("transfers.urls")),
+    path("api/v1/", include("subjects.api.urls")),
 ]

@@ -1,0 +1,264 @@
+"""The personal-data register (kişisel veri kayıtları) of one controller.
+
+The inventory part (subject groups, data categories, processing purposes) is
+the minimum the register needs; the retention app adds retention rules to it.
+Every personal value is stored encrypted under its subject's data key (see
+subjects/crypto.py); identifiers are found through keyed hashes (blind
+indexes), never through a plaintext column.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from audit.history import History
+from config.kvkk import LegalBasis, SpecialCategory
+
+
+class TenantKey(models.Model):
+    """The schema's key-encryption key, wrapped by the current master secret (key store)."""
+
+    singleton = models.BooleanField(default=True, unique=True)
+    master_key_id = models.CharField(max_length=40)
+    wrapped_key = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(singleton=True), name="tenant_key_is_singleton"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"tenant key ({self.master_key_id})"
+
+
+class SubjectGroup(models.Model):
+    """A group of data subjects in the inventory (ilgili kişi grubu): customers, employees…"""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    history = History()
+
+    class Meta:
+        verbose_name = _("subject group")
+        verbose_name_plural = _("subject groups")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DataCategory(models.Model):
+    """A category of personal data in the inventory (veri kategorisi)."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    special_category = models.CharField(
+        _("special category (Art. 6)"), max_length=30, choices=SpecialCategory.choices, blank=True
+    )
+    history = History()
+
+    class Meta:
+        verbose_name = _("data category")
+        verbose_name_plural = _("data categories")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_special(self) -> bool:
+        return bool(self.special_category)
+
+
+class ProcessingPurpose(models.Model):
+    """A declared processing purpose (işleme amacı); data outside these is refused (C1)."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=160)
+    is_active = models.BooleanField(_("active"), default=True)
+    history = History()
+
+    class Meta:
+        verbose_name = _("processing purpose")
+        verbose_name_plural = _("processing purposes")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DataSubject(models.Model):
+    """A data subject (ilgili kişi) whose data the processor holds for the controller."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    group = models.ForeignKey(
+        SubjectGroup, on_delete=models.PROTECT, related_name="subjects", verbose_name=_("group")
+    )
+    name_enc = models.BinaryField()
+    # Set when the subject's key was destroyed: every value became unreadable (crypto-shredding).
+    key_destroyed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = History()
+
+    class Meta:
+        verbose_name = _("data subject")
+        verbose_name_plural = _("data subjects")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return str(self.uuid)
+
+    @property
+    def is_shredded(self) -> bool:
+        return self.key_destroyed_at is not None
+
+
+class SubjectKey(models.Model):
+    """A subject's data key, wrapped by the tenant key: part of the key store.
+
+    Kept apart from the data (no history, not in data backups, see
+    KEY_STORE_TABLES): deleting this row makes every copy of the subject's
+    values undecryptable, in the database and in every data backup.
+    """
+
+    subject = models.OneToOneField(
+        DataSubject, on_delete=models.CASCADE, primary_key=True, related_name="key"
+    )
+    wrapped_key = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"key of {self.subject_id}"
+
+
+class IdentifierKind(models.TextChoices):
+    TCKN = "tckn", _("T.C. identity number")
+    PASSPORT = "passport", _("Passport (nationality:number)")
+    EMAIL = "email", _("E-mail")
+    PHONE = "phone", _("Phone")
+    CUSTOMER_NO = "customer_no", _("Customer number")
+
+
+class SubjectIdentifier(models.Model):
+    """One identifier of a subject: encrypted value plus its blind index for look-ups.
+
+    Deliberately without history: a blind index left in a history table would
+    still confirm that an identifier was once held after the subject is destroyed.
+    """
+
+    subject = models.ForeignKey(DataSubject, on_delete=models.CASCADE, related_name="identifiers")
+    kind = models.CharField(max_length=20, choices=IdentifierKind.choices)
+    value_enc = models.BinaryField()
+    # HMAC of kind + normalised value under the tenant's index key; unique per schema.
+    blind_index = models.BinaryField(unique=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["subject", "kind"], name="one_identifier_of_each_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.subject_id}"
+
+
+class PersonalDataItem(models.Model):
+    """One piece of personal data held for a subject (kişisel veri)."""
+
+    subject = models.ForeignKey(DataSubject, on_delete=models.CASCADE, related_name="items")
+    category = models.ForeignKey(
+        DataCategory, on_delete=models.PROTECT, related_name="items", verbose_name=_("category")
+    )
+    purpose = models.ForeignKey(
+        ProcessingPurpose, on_delete=models.PROTECT, related_name="items", verbose_name=_("purpose")
+    )
+    legal_basis = models.CharField(_("legal basis"), max_length=20, choices=LegalBasis.choices)
+    source_system = models.CharField(_("source system"), max_length=80)
+    value_enc = models.BinaryField()
+    collected_at = models.DateTimeField(_("collected at"))
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = History()
+
+    class Meta:
+        verbose_name = _("personal-data item")
+        verbose_name_plural = _("personal-data items")
+        indexes = [
+            models.Index(fields=["category", "collected_at"], name="item_category_collected_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category_id} of {self.subject_id}"
+
+
+class Interaction(models.Model):
+    """A customer-service interaction (ticket, call, message) with a subject."""
+
+    class Kind(models.TextChoices):
+        TICKET = "ticket", _("Ticket")
+        CALL = "call", _("Call")
+        MESSAGE = "message", _("Message")
+
+    subject = models.ForeignKey(DataSubject, on_delete=models.CASCADE, related_name="interactions")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    purpose = models.ForeignKey(
+        ProcessingPurpose, on_delete=models.PROTECT, related_name="+", verbose_name=_("purpose")
+    )
+    occurred_at = models.DateTimeField(_("occurred at"))
+    text_enc = models.BinaryField()
+    # Attachments are stored encrypted under the tenant's prefix; the name is personal data too.
+    attachment_path = models.CharField(max_length=255, blank=True)
+    attachment_name_enc = models.BinaryField(null=True, blank=True)
+    attachment_size = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = History()
+
+    class Meta:
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
+        ordering = ["-occurred_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.occurred_at:%Y-%m-%d}"
+
+
+class ApiToken(models.Model):
+    """A controller system's credential for the REST API; only its hash is stored."""
+
+    class Scope(models.TextChoices):
+        READ = "read", _("Read only")
+        WRITE = "write", _("Read and write")
+
+    name = models.CharField(_("name"), max_length=80)
+    prefix = models.CharField(max_length=12, unique=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(_("scope"), max_length=10, choices=Scope.choices, default=Scope.WRITE)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    history = History(excluded_fields=["token_hash"])
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+# The key store: backed up apart from the data, with its own short retention, so that a
+# destroyed key is gone from every copy while data backups stay whole.
+KEY_STORE_TABLES = (TenantKey._meta.db_table, SubjectKey._meta.db_table)

@@ -1,12 +1,13 @@
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from config.errors import PortalError
-from tenants.models import Domain, Tenant
+from tenants.models import Domain, Tenant, Undertaking, UndertakingVersion
 from tenants.services import tenant_provision, tenant_set_status
 
 
@@ -130,3 +131,50 @@ class TenantAdmin(SimpleHistoryAdmin):
     @admin.action(description=_("Mark contract as ended"))
     def end_contract(self, request, queryset):
         self._set_status(request, queryset, Tenant.Status.CONTRACT_ENDED)
+
+
+@admin.register(UndertakingVersion)
+class UndertakingVersionAdmin(SimpleHistoryAdmin):
+    """Wordings of the confidentiality undertaking; a signed wording is evidence and is frozen."""
+
+    list_display = ["version", "title", "effective_from", "signature_count", "created_at"]
+    search_fields = ["version", "title"]
+    fields = ["version", "title", "text", "effective_from", "created_at"]
+    readonly_fields = ["created_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(signature_count=Count("signatures"))
+
+    @admin.display(description=_("signatures"), ordering="signature_count")
+    def signature_count(self, obj: UndertakingVersion) -> int:
+        return obj.signature_count
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.signatures.exists():
+            return False  # what people signed must stay exactly what they read
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.signatures.exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+@admin.register(Undertaking)
+class UndertakingAdmin(SimpleHistoryAdmin):
+    """The staff register: who signed which version, and when. Written only by signing."""
+
+    list_display = ["user", "version", "signed_at", "ip_address"]
+    list_filter = ["version", "user__is_active", "signed_at"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "user__email"]
+    list_select_related = ["user", "version"]
+    date_hierarchy = "signed_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

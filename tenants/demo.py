@@ -10,11 +10,17 @@ from datetime import date
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import schema_context, tenant_context
 from faker import Faker
 
+from subjects.api.auth import TOKEN_PREFIX, hash_token
+from subjects.crypto import tenant_key_create
+from subjects.models import ApiToken, DataSubject
+from subjects.services import inventory_starter_create, records_validate, register_ingest
+from subjects.validators import tckn_is_valid
 from tenants.accounts.models import Role, User
 from tenants.models import Tenant
 from tenants.services import platform_ensure, tenant_provision
@@ -43,6 +49,7 @@ DEMO_CONTROLLERS = [
         "contract_start": date(2024, 6, 1),
     },
 ]
+DEMO_SUBJECTS = 40
 DEMO_STAFF = [
     ("admin", Role.CONTROLLER_ADMIN),
     ("officer", Role.REQUEST_OFFICER),
@@ -122,9 +129,99 @@ def seed_demo() -> list[DemoLogin]:
             for username, role in DEMO_STAFF:
                 _ensure_user(schema=tenant.schema_name, username=username, role=role, faker=faker)
                 logins.append(
-                    DemoLogin(f"{tenant.base_url}/", username, str(role.label), tenant.schema_name)
+                    DemoLogin(f"{tenant.base_url}/", username, role.value, tenant.schema_name)
                 )
+            tenant_key_create()  # both idempotent: for controllers provisioned by older versions
+            inventory_starter_create(language=tenant.language)
+            _ensure_register(faker=faker, subjects=DEMO_SUBJECTS)
+            _ensure_api_token(schema=tenant.schema_name)
     return logins
+
+
+def demo_api_token(schema: str) -> str:
+    """A stable demo API token per controller (demo only: real tokens are random)."""
+    return (
+        f"{TOKEN_PREFIX}_demo{schema[:4]}_"
+        + hashlib.sha256(f"kvkk-demo-token:{schema}".encode()).hexdigest()[:40]
+    )
+
+
+def _ensure_api_token(*, schema: str) -> None:
+    raw = demo_api_token(schema)
+    ApiToken.objects.get_or_create(
+        token_hash=hash_token(raw),
+        defaults={
+            "name": "Demo CRM",
+            "prefix": raw.split("_")[1],
+            "scope": ApiToken.Scope.WRITE,
+            "created_by": User.objects.get(username="admin"),
+        },
+    )
+
+
+def _ensure_register(*, faker: Faker, subjects: int) -> None:
+    """Turkish-looking data subjects with items, ingested through the register's own path."""
+    if DataSubject.objects.exists():
+        return
+    records = []
+    for _ in range(subjects):
+        name = faker.name()
+        login = faker.user_name()
+        records.append(
+            {
+                "group": faker.random_element(
+                    ["customer", "customer", "customer", "prospect", "employee"]
+                ),
+                "name": name,
+                "identifiers": {
+                    "tckn": _tckn(faker),
+                    "email": f"{login}@{faker.free_email_domain()}",
+                    "phone": faker.numerify("+90 5## ### ## ##"),
+                    "customer_no": faker.unique.numerify("MUS-######"),
+                },
+                "items": [
+                    _item("contact", "customer_service", faker.address().replace("\n", " "), faker),
+                    _item(
+                        "customer_transaction",
+                        "contract",
+                        f"Sipariş {faker.numerify('SP-2025-#####')}",
+                        faker,
+                    ),
+                    _item(
+                        "marketing",
+                        "marketing",
+                        faker.random_element(["SMS izni", "E-posta izni", "Arama izni"]),
+                        faker,
+                        "art5_1",
+                    ),
+                ],
+            }
+        )
+    register_ingest(inputs=records_validate(records), actor_label="demo", source="demo")
+
+
+def _item(category: str, purpose: str, value: str, faker: Faker, basis: str = "art5_2_c") -> dict:
+    return {
+        "category": category,
+        "purpose": purpose,
+        "legal_basis": basis,
+        "source_system": "crm",
+        "value": value,
+        "collected_at": faker.date_time_between(
+            start_date="-3y", end_date="-1d", tzinfo=timezone.get_current_timezone()
+        ),
+    }
+
+
+def _tckn(faker: Faker) -> str:
+    while True:
+        candidate = str(faker.random_int(10**10, 10**11 - 1))[:9]
+        d = [int(c) for c in candidate]
+        tenth = ((d[0] + d[2] + d[4] + d[6] + d[8]) * 7 - (d[1] + d[3] + d[5] + d[7])) % 10
+        value = candidate + str(tenth)
+        value += str(sum(int(c) for c in value) % 10)
+        if tckn_is_valid(value):
+            return value
 
 
 def current_code(*, schema: str, username: str) -> str:

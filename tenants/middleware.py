@@ -26,6 +26,9 @@ class LanguageMiddleware:
             getattr(tenant, "language", None),
         ]
         language = next((code for code in candidates if code in available), settings.LANGUAGE_CODE)
+        if request.path.startswith("/api/"):
+            # API clients choose with Accept-Language; Turkish when they do not say.
+            language = translation.get_language_from_request(request)
         translation.activate(language)
         request.LANGUAGE_CODE = language
         response = self.get_response(request)

@@ -2,15 +2,18 @@
 
 ``Tenant`` is a data controller (veri sorumlusu) served by the processor
 (veri işleyen); each gets a schema of its own and a host ``<slug>.<base domain>``.
+``UndertakingVersion`` and ``Undertaking`` are the processor's staff register:
+the confidentiality undertakings its own people sign.
 """
 
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
-from simple_history.models import HistoricalRecords
 
+from audit.history import History
 from tenants.validators import validate_kep_address, validate_mersis, validate_vkn
 
 SLUG_VALIDATOR = RegexValidator(
@@ -51,7 +54,7 @@ class Tenant(TenantMixin):
         _("default language"), max_length=5, choices=settings.LANGUAGES, default="tr"
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    history = HistoricalRecords()
+    history = History()
 
     auto_create_schema = True
     auto_drop_schema = False
@@ -103,3 +106,63 @@ class Domain(DomainMixin):
 
     def __str__(self) -> str:
         return self.domain
+
+
+class UndertakingVersion(models.Model):
+    """One wording of the confidentiality undertaking (gizlilik taahhütnamesi).
+
+    The version in force is the one with the latest ``effective_from`` that is
+    not in the future; at most one version takes effect on any given day.
+    """
+
+    version = models.CharField(_("version"), max_length=30, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    text = models.TextField(_("text"))
+    effective_from = models.DateField(_("effective from"), unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = History()
+
+    class Meta:
+        verbose_name = _("confidentiality undertaking version")
+        verbose_name_plural = _("confidentiality undertaking versions")
+        ordering = ["-effective_from"]
+
+    def __str__(self) -> str:
+        return f"{self.version} — {self.title}"
+
+
+class Undertaking(models.Model):
+    """A platform user's signature under one version of the undertaking.
+
+    Signatures outlive the job: the user cannot be deleted while one exists
+    (``PROTECT``), so leaving staff are deactivated and stay in the register.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="undertakings",
+        verbose_name=_("user"),
+    )
+    version = models.ForeignKey(
+        UndertakingVersion,
+        on_delete=models.PROTECT,
+        related_name="signatures",
+        verbose_name=_("version"),
+    )
+    signed_at = models.DateTimeField(_("signed at"), default=timezone.now)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    history = History()
+
+    class Meta:
+        verbose_name = _("signed confidentiality undertaking")
+        verbose_name_plural = _("signed confidentiality undertakings")
+        ordering = ["-signed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "version"], name="undertaking_signed_once_per_version"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.version.version}"

@@ -16,6 +16,8 @@ from django_tenants.utils import schema_context, tenant_context
 from audit.models import Action
 from audit.services import audit_entry_create
 from config.errors import PortalError
+from subjects.crypto import tenant_key_create
+from subjects.services import inventory_starter_create
 from tenants.accounts.models import Role, User
 from tenants.accounts.services import staff_user_invite
 from tenants.models import Domain, Tenant
@@ -87,6 +89,8 @@ def tenant_provision(
             detail={"event": "provisioned", "schema": tenant.schema_name},
         )
         with tenant_context(tenant):
+            tenant_key_create()
+            inventory_starter_create(language=tenant.language)
             admin, raw = staff_user_invite(
                 username=admin_username,
                 email=admin_email,

@@ -1,9 +1,16 @@
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
 
 from audit.selectors import audit_entry_list
-from tenants.accounts.access import ANY_ROLE, otp_exempt, role_required
+from config.errors import PortalError
+from tenants.accounts.access import ANY_ROLE, otp_exempt, platform_staff_required, role_required
 from tenants.accounts.models import User
+from tenants.forms import UndertakingSignForm
+from tenants.selectors import undertaking_version_current, user_has_current_undertaking
+from tenants.undertakings import undertaking_sign
 
 
 @otp_exempt
@@ -41,3 +48,35 @@ def dashboard_view(request):
         ],
     }
     return render(request, "tenants/dashboard.html", context)
+
+
+def _admin_next_url(request) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()}):
+        return candidate
+    return reverse("admin:index")
+
+
+@platform_staff_required
+@require_http_methods(["GET", "POST"])
+def undertaking_view(request):
+    """Read and sign the confidentiality undertaking in force, then go on to the admin."""
+    next_url = _admin_next_url(request)
+    if user_has_current_undertaking(request.user):
+        return redirect(next_url)
+    current = undertaking_version_current()
+    form = UndertakingSignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            undertaking_sign(
+                user=request.user, version=form.cleaned_data["version"], request=request
+            )
+        except PortalError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return redirect(next_url)
+    return render(
+        request,
+        "tenants/undertaking_sign.html",
+        {"version": current, "form": form, "next": next_url},
+    )

@@ -7,6 +7,7 @@ import sys
 from tests.conftest import ROOT
 
 GOOD_SECRET = "p" * 20 + "r0duct10n-s3cr3t-" + "q" * 20
+GOOD_MASTER = "k1:" + "A" * 43 + "="
 
 
 def _run(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -33,7 +34,14 @@ def test_production_refuses_the_default_secret():
 
 
 def test_production_refuses_debug():
-    result = _run("manage.py", "check", PORTAL_ENV="production", SECRET_KEY=GOOD_SECRET, DEBUG="1")
+    result = _run(
+        "manage.py",
+        "check",
+        PORTAL_ENV="production",
+        SECRET_KEY=GOOD_SECRET,
+        PORTAL_MASTER_KEYS=GOOD_MASTER,
+        DEBUG="1",
+    )
     assert result.returncode != 0
     assert "DEBUG must be off in production" in result.stderr
 
@@ -47,6 +55,7 @@ def test_deploy_check_is_clean_for_production_settings():
         "WARNING",
         PORTAL_ENV="production",
         SECRET_KEY=GOOD_SECRET,
+        PORTAL_MASTER_KEYS=GOOD_MASTER,
         ALLOWED_HOSTS="portal.example.com.tr,.portal.example.com.tr",
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -65,6 +74,7 @@ def test_secret_can_be_read_from_a_file(tmp_path):
         "-c",
         "import django; django.setup(); from django.conf import settings; print(settings.SECRET_KEY)",
         PORTAL_ENV="production",
+        PORTAL_MASTER_KEYS=GOOD_MASTER,
         SECRET_KEY_FILE=str(secret_file),
     )
     assert result.stdout.strip() == GOOD_SECRET, result.stderr

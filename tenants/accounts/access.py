@@ -9,7 +9,8 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.db import connection
+from django.http import Http404, HttpRequest
 
 from tenants.accounts.models import Role
 
@@ -42,3 +43,23 @@ def role_required(*roles: Role) -> Callable:
         return wrapped
 
     return decorator
+
+
+def platform_staff_required(view: Callable) -> Callable:
+    """Platform admins' own pages outside the Django admin (public host only).
+
+    On a controller's host the page does not exist (404); on the platform host
+    anyone but an active staff user gets 403. Log-in and OTP are the
+    middleware's job, as for every view.
+    """
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        if connection.schema_name != "public":
+            raise Http404
+        user = request.user
+        if not (user.is_authenticated and user.is_active and user.is_staff):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped

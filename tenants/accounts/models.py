@@ -10,7 +10,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
+
+from audit.history import History
 
 
 class Role(models.TextChoices):
@@ -26,7 +27,7 @@ class User(AbstractUser):
     language = models.CharField(
         _("language"), max_length=5, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )
-    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+    history = History(excluded_fields=["password", "last_login"])
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
@@ -48,7 +49,7 @@ class Invitation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords(excluded_fields=["token_hash"])
+    history = History(excluded_fields=["token_hash"])
 
     class Meta:
         verbose_name = _("invitation")

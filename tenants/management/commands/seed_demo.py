@@ -2,7 +2,7 @@ from base64 import b32encode
 
 from django.core.management.base import BaseCommand
 
-from tenants.demo import DEMO_PASSWORD, demo_totp_key, seed_demo
+from tenants.demo import DEMO_PASSWORD, demo_api_token, demo_totp_key, seed_demo
 
 
 class Command(BaseCommand):
@@ -17,6 +17,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Password for every demo user: {DEMO_PASSWORD}")
         self.stdout.write("Authenticator codes: python manage.py totp_code <schema> <username>")
         self.stdout.write("  (or add the key below to any authenticator app)")
+        for schema in sorted({login.schema for login in logins} - {"public"}):
+            self.stdout.write(f"  API token of {schema}: {demo_api_token(schema)}")
         for login in logins:
             self.stdout.write(
                 f"  {login.url:<32} {login.username:<9} {login.role:<18} "

@@ -1,0 +1,123 @@
+"""Shapes of API bodies. Types are checked here; the register's rules in subjects.services."""
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from config.kvkk import LegalBasis
+from subjects.models import IdentifierKind, Interaction
+
+TOO_MANY_SUBJECTS = _("At most %(limit)s subjects per batch.")
+
+
+class ItemSerializer(serializers.Serializer):
+    category = serializers.CharField(
+        max_length=40, help_text="Data category code from the inventory."
+    )
+    purpose = serializers.CharField(max_length=40, help_text="Declared processing purpose code.")
+    legal_basis = serializers.ChoiceField(choices=LegalBasis.choices)
+    source_system = serializers.CharField(max_length=80)
+    value = serializers.CharField(max_length=10_000, trim_whitespace=False)
+    collected_at = serializers.DateTimeField(required=False)
+    last_used_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class IdentifiersSerializer(serializers.Serializer):
+    tckn = serializers.CharField(required=False, max_length=11)
+    passport = serializers.CharField(
+        required=False, max_length=24, help_text="NATIONALITY:NUMBER, e.g. DE:C01X00T47"
+    )
+    email = serializers.CharField(required=False, max_length=254)
+    phone = serializers.CharField(required=False, max_length=24)
+    customer_no = serializers.CharField(required=False, max_length=64)
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = set(data) - set(IdentifierKind.values)
+            if unknown:
+                raise serializers.ValidationError(
+                    {kind: [_("Unknown identifier kind.")] for kind in sorted(unknown)}
+                )
+        return super().to_internal_value(data)
+
+
+class SubjectRecordSerializer(serializers.Serializer):
+    group = serializers.CharField(max_length=40, help_text="Subject group code from the inventory.")
+    name = serializers.CharField(max_length=200)
+    identifiers = IdentifiersSerializer()
+    items = ItemSerializer(many=True, required=False, default=list)
+
+
+class BulkSerializer(serializers.Serializer):
+    subjects = SubjectRecordSerializer(many=True, allow_empty=False)
+
+    def validate_subjects(self, value):
+        limit = settings.API_BULK_MAX_SUBJECTS
+        if len(value) > limit:
+            raise serializers.ValidationError(TOO_MANY_SUBJECTS % {"limit": limit})
+        return value
+
+
+class SubjectUpdateSerializer(serializers.Serializer):
+    group = serializers.CharField(max_length=40, required=False)
+    name = serializers.CharField(max_length=200, required=False)
+    identifiers = IdentifiersSerializer(required=False)
+
+
+class ItemsAddSerializer(serializers.Serializer):
+    items = ItemSerializer(many=True, allow_empty=False)
+
+
+class ItemUpdateSerializer(serializers.Serializer):
+    value = serializers.CharField(max_length=10_000, required=False, trim_whitespace=False)
+    purpose = serializers.CharField(max_length=40, required=False)
+    legal_basis = serializers.ChoiceField(choices=LegalBasis.choices, required=False)
+    last_used_at = serializers.DateTimeField(required=False)
+
+
+class AttachmentSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    content_base64 = serializers.CharField()
+
+
+class InteractionSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Interaction.Kind.choices)
+    purpose = serializers.CharField(max_length=40)
+    occurred_at = serializers.DateTimeField()
+    text = serializers.CharField(max_length=50_000)
+    attachment = AttachmentSerializer(required=False)
+
+
+class IngestResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    extended = serializers.IntegerField()
+    items = serializers.IntegerField()
+    subjects = serializers.ListField(child=serializers.UUIDField())
+
+
+class SubjectRefSerializer(serializers.Serializer):
+    uuid = serializers.UUIDField()
+    group = serializers.CharField()
+    item_count = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    destroyed = serializers.BooleanField()
+
+
+class ItemViewSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    category_code = serializers.CharField()
+    purpose_code = serializers.CharField()
+    legal_basis = serializers.CharField()
+    source_system = serializers.CharField()
+    value = serializers.CharField()
+    collected_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(allow_null=True)
+
+
+class SubjectViewSerializer(serializers.Serializer):
+    uuid = serializers.UUIDField()
+    group = serializers.CharField()
+    name = serializers.CharField()
+    identifiers = serializers.DictField(child=serializers.CharField())
+    items = ItemViewSerializer(many=True)
+    destroyed = serializers.BooleanField()

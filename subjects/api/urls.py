@@ -1,0 +1,30 @@
+from django.urls import path
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
+from rest_framework.permissions import AllowAny
+
+from subjects.api import views
+
+app_name = "api"
+
+_open = {"authentication_classes": [], "permission_classes": [AllowAny]}
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(**_open), name="schema"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema", **_open), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema", **_open), name="redoc"),
+    path("subjects/", views.SubjectUpsertView.as_view(), name="subject_upsert"),
+    path("subjects/bulk/", views.BulkView.as_view(), name="bulk"),
+    path("subjects/lookup/", views.LookupView.as_view(), name="lookup"),
+    path("subjects/<uuid:uuid>/", views.SubjectDetailView.as_view(), name="subject"),
+    path("subjects/<uuid:uuid>/items/", views.ItemsAddView.as_view(), name="items_add"),
+    path(
+        "subjects/<uuid:uuid>/interactions/",
+        views.InteractionCreateView.as_view(),
+        name="interactions",
+    ),
+    path("items/<int:pk>/", views.ItemUpdateView.as_view(), name="item"),
+]

@@ -1,0 +1,261 @@
+"""REST endpoints of the register. Thin: shape checks by serializers, rules in services."""
+
+import base64
+import binascii
+
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from subjects import selectors, services
+from subjects.api import schema  # noqa: F401  (registers the auth scheme)
+from subjects.api import serializers as s
+from subjects.models import DataSubject, PersonalDataItem, SubjectGroup
+
+NOT_FOUND = _("No data subject matches.")
+PURPOSE_REQUIRED = _("State the purpose of reading this subject's data in the “purpose” parameter.")
+BAD_BASE64 = _("The attachment is not valid base64.")
+
+
+def _actor(request) -> dict:
+    return {"actor": None, "actor_label": request.user.label, "request": request._request}
+
+
+def _result(result: services.IngestResult) -> dict:
+    return {
+        "created": len(result.created),
+        "extended": len(result.matched),
+        "items": result.items,
+        "subjects": [str(subject.uuid) for subject in result.subjects],
+    }
+
+
+def _single(path: str) -> str:
+    return path.removeprefix("subjects[0]").removeprefix(".") or "non_field_errors"
+
+
+def _subject(uuid) -> DataSubject:
+    return get_object_or_404(DataSubject.objects.select_related("group"), uuid=uuid)
+
+
+class SubjectUpsertView(APIView):
+    @extend_schema(
+        request=s.SubjectRecordSerializer,
+        responses={200: s.IngestResultSerializer, 201: s.IngestResultSerializer},
+        summary="Create a data subject, or add items to the one its identifiers match",
+    )
+    def post(self, request):
+        body = s.SubjectRecordSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            inputs = services.records_validate([body.validated_data])
+            result = services.register_ingest(inputs=inputs, source="api", **_actor(request))
+        except services.RecordErrors as exc:
+            # one record: paths as in the body ("identifiers.tckn"), not "subjects[0].identifiers.tckn"
+            raise services.RecordErrors(
+                {_single(path): msgs for path, msgs in exc.errors.items()}
+            ) from exc
+        return Response(
+            _result(result),
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )
+
+
+class BulkView(APIView):
+    @extend_schema(
+        request=s.BulkSerializer,
+        responses={201: s.IngestResultSerializer},
+        summary="Create or extend many subjects at once, all or nothing",
+    )
+    def post(self, request):
+        body = s.BulkSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        inputs = services.records_validate(body.validated_data["subjects"])
+        result = services.register_ingest(inputs=inputs, source="api-bulk", **_actor(request))
+        return Response(_result(result), status=status.HTTP_201_CREATED)
+
+
+class LookupView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "value",
+                str,
+                required=True,
+                description="TCKN, passport (NAT:NO), e-mail, phone or customer no.",
+            ),
+            OpenApiParameter(
+                "kind", str, required=False, enum=[k for k, _ in s.IdentifierKind.choices]
+            ),
+        ],
+        responses={200: s.SubjectRefSerializer},
+        summary="Find a subject by any identifier (blind index; returns no personal values)",
+    )
+    def get(self, request):
+        value, kind = (
+            request.query_params.get("value", ""),
+            request.query_params.get("kind") or None,
+        )
+        if kind is not None and kind not in s.IdentifierKind.values:
+            raise ValidationError({"kind": [_("Unknown identifier kind.")]})
+        subject = selectors.subject_find(value=value, kind=kind)
+        if subject is None:
+            raise NotFound(NOT_FOUND)
+        return Response(
+            {
+                "uuid": subject.uuid,
+                "group": subject.group.code,
+                "item_count": subject.items.count(),
+                "created_at": subject.created_at,
+                "destroyed": subject.is_shredded,
+            }
+        )
+
+
+class SubjectDetailView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "purpose", str, required=True, description="Why the data is read (logged)."
+            )
+        ],
+        responses={200: s.SubjectViewSerializer},
+        summary="Read everything held for a subject (logged with the stated purpose)",
+    )
+    def get(self, request, uuid):
+        purpose = request.query_params.get("purpose", "").strip()
+        if len(purpose) < 3:
+            raise ValidationError({"purpose": [PURPOSE_REQUIRED]})
+        view = selectors.subject_read(
+            subject=_subject(uuid), purpose=purpose[:255], **_actor(request)
+        )
+        return Response(s.SubjectViewSerializer(view).data)
+
+    @extend_schema(
+        request=s.SubjectUpdateSerializer,
+        responses={200: s.SubjectRefSerializer},
+        summary="Correct a subject",
+    )
+    def patch(self, request, uuid):
+        subject = _subject(uuid)
+        body = s.SubjectUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        group = None
+        if "group" in data:
+            group = SubjectGroup.objects.filter(code=data["group"]).first()
+            if group is None:
+                raise ValidationError({"group": [services.UNKNOWN_GROUP % {"code": data["group"]}]})
+        errors = services._Collector()
+        identifiers = services.identifiers_normalize(
+            data.get("identifiers") or {}, path="identifiers", errors=errors
+        )
+        if errors.errors:
+            raise services.RecordErrors(errors.errors)
+        subject = services.subject_update(
+            subject=subject,
+            name=data.get("name"),
+            group=group,
+            identifiers=identifiers,
+            **_actor(request),
+        )
+        return Response(
+            {
+                "uuid": subject.uuid,
+                "group": subject.group.code,
+                "item_count": subject.items.count(),
+                "created_at": subject.created_at,
+                "destroyed": subject.is_shredded,
+            }
+        )
+
+
+class ItemsAddView(APIView):
+    @extend_schema(
+        request=s.ItemsAddSerializer,
+        responses={201: s.IngestResultSerializer},
+        summary="Add items to a subject",
+    )
+    def post(self, request, uuid):
+        subject = _subject(uuid)
+        body = s.ItemsAddSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        items = services.items_add(
+            subject=subject, raw_items=body.validated_data["items"], **_actor(request)
+        )
+        return Response(
+            {"created": 0, "extended": 1, "items": len(items), "subjects": [str(subject.uuid)]},
+            status=201,
+        )
+
+
+class ItemUpdateView(APIView):
+    @extend_schema(
+        request=s.ItemUpdateSerializer,
+        responses={200: s.ItemViewSerializer},
+        summary="Change one item",
+    )
+    def patch(self, request, pk):
+        item = get_object_or_404(PersonalDataItem, pk=pk)
+        body = s.ItemUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        purpose = None
+        if "purpose" in data:
+            purpose = services.Inventory().purposes.get(data["purpose"])
+            if purpose is None:
+                raise ValidationError(
+                    {"purpose": [services.UNDECLARED_PURPOSE % {"code": data["purpose"]}]}
+                )
+        item = services.item_update(
+            item=item,
+            value=data.get("value"),
+            purpose=purpose,
+            legal_basis=data.get("legal_basis"),
+            last_used_at=data.get("last_used_at"),
+            **_actor(request),
+        )
+        view = next(
+            row for row in selectors.subject_decrypt(item.subject).items if row.id == item.pk
+        )
+        return Response(s.ItemViewSerializer(view).data)
+
+
+class InteractionCreateView(APIView):
+    @extend_schema(
+        request=s.InteractionSerializer,
+        responses={201: None},
+        summary="Record a customer-service interaction",
+    )
+    def post(self, request, uuid):
+        subject = _subject(uuid)
+        body = s.InteractionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        purpose = services.Inventory().purposes.get(data["purpose"])
+        if purpose is None:
+            raise ValidationError(
+                {"purpose": [services.UNDECLARED_PURPOSE % {"code": data["purpose"]}]}
+            )
+        attachment = name = None
+        if "attachment" in data:
+            try:
+                attachment = base64.b64decode(data["attachment"]["content_base64"], validate=True)
+            except (binascii.Error, ValueError) as exc:
+                raise ValidationError({"attachment.content_base64": [BAD_BASE64]}) from exc
+            name = data["attachment"]["name"]
+        interaction = services.interaction_create(
+            subject=subject,
+            kind=data["kind"],
+            purpose=purpose,
+            occurred_at=data["occurred_at"],
+            text=data["text"],
+            attachment=attachment,
+            attachment_name=name or "",
+            **_actor(request),
+        )
+        return Response({"id": interaction.pk}, status=status.HTTP_201_CREATED)

@@ -1,8 +1,0 @@
-from django.shortcuts import render
-
-from tenants.accounts.access import ANY_ROLE, role_required
-
-
-@role_required(*ANY_ROLE)
-def index_view(request):
-    return render(request, "subjects/index.html")

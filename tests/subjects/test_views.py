@@ -1,0 +1,117 @@
+"""Staff pages of the register: search by reference, read only with a stated purpose."""
+
+from django.urls import reverse
+from django_tenants.utils import tenant_context
+
+from audit.models import Action, AuditEntry
+from subjects import services
+from subjects.models import ApiToken, DataSubject
+from tests.subjects.conftest import TCKN_AYSE, TCKN_MEHMET, ApiClient, subject_record
+
+
+def _ingest(tenant, *records) -> list[str]:
+    with tenant_context(tenant):
+        result = services.register_ingest(
+            inputs=services.records_validate(list(records)), source="test"
+        )
+    return [str(subject.uuid) for subject in result.subjects]
+
+
+def test_list_shows_references_but_no_personal_values(owner, acme):
+    _ingest(
+        acme,
+        subject_record(),
+        subject_record(tckn=TCKN_MEHMET, identifiers={"tckn": TCKN_MEHMET}, name="Mehmet Demir"),
+    )
+    page = owner.get(reverse("subjects:index")).content.decode()
+    assert page.count("/subjects/") >= 2
+    assert "Ayşe" not in page and "Mehmet" not in page and TCKN_AYSE not in page
+
+
+def test_search_by_identifier_finds_exactly_that_subject(owner, acme):
+    ayse, _mehmet = _ingest(
+        acme, subject_record(), subject_record(tckn=TCKN_MEHMET, identifiers={"tckn": TCKN_MEHMET})
+    )
+    response = owner.get(reverse("subjects:index"), {"q": TCKN_AYSE})
+    assert [str(s.uuid) for s in response.context["page"]] == [ayse]
+    empty = owner.get(reverse("subjects:index"), {"q": "nobody@example.com"})
+    assert list(empty.context["page"]) == []
+    assert "Bu tanımlayıcıya sahip ilgili kişi yok." in empty.content.decode()
+
+
+def test_reading_a_subject_needs_a_purpose_and_is_logged(colleague, acme):
+    [uuid] = _ingest(acme, subject_record())
+    url = reverse("subjects:detail", args=[uuid])
+    assert "Ayşe" not in colleague.get(url).content.decode()
+
+    too_short = colleague.post(url, {"purpose": "x"})
+    assert too_short.context["form"].errors and "Ayşe" not in too_short.content.decode()
+    response = colleague.post(url, {"purpose": "Başvuru 2025-17 yanıtı"})
+
+    assert "Ayşe Yılmaz" in response.content.decode()
+    assert "Çiçek Sok. No:5" in response.content.decode()
+    with tenant_context(acme):
+        reads = AuditEntry.objects.filter(action=Action.READ, subject_ref=uuid)
+        assert [(r.actor_label, r.purpose) for r in reads] == [
+            ("colleague", "Başvuru 2025-17 yanıtı")
+        ]
+
+
+def test_subject_of_another_tenant_is_not_found(outsider, acme):
+    [uuid] = _ingest(acme, subject_record())
+    assert outsider.get(reverse("subjects:detail", args=[uuid])).status_code == 404
+
+
+def test_destroyed_subject_shows_that_nothing_can_be_read(owner, acme):
+    [uuid] = _ingest(acme, subject_record())
+    with tenant_context(acme):
+        services.subject_key_destroy(subject=DataSubject.objects.get(uuid=uuid), reason="test")
+    page = owner.get(reverse("subjects:detail", args=[uuid])).content.decode()
+    assert "<form" not in page.split("<main", 1)[1].split("</main>")[0].replace(
+        'id="language-switch"', ""
+    )
+
+
+def test_list_query_count_does_not_grow_with_rows(owner, acme, django_assert_max_num_queries):
+    _ingest(
+        acme,
+        *[
+            subject_record(tckn=t, identifiers={"customer_no": f"C-{i}"})
+            for i, t in enumerate([TCKN_AYSE] * 1)
+        ],
+    )
+    _ingest(
+        acme,
+        *[
+            {"group": "customer", "name": f"Kişi {i}", "identifiers": {"customer_no": f"M-{i}"}}
+            for i in range(40)
+        ],
+    )
+    with django_assert_max_num_queries(12):
+        owner.get(reverse("subjects:index"))
+
+
+def test_admin_creates_a_token_that_works_once_shown_and_revokes_it(owner, acme):
+    response = owner.post(
+        reverse("subjects:tokens"), {"name": "ERP", "scope": ApiToken.Scope.WRITE}
+    )
+    raw = response.context["raw"]
+    assert raw.startswith("kvkk_") and raw in response.content.decode()
+    assert raw not in owner.get(reverse("subjects:tokens")).content.decode()
+
+    api = ApiClient(acme.host, raw)
+    assert api.post(reverse("api:subject_upsert"), subject_record()).status_code == 201
+    with tenant_context(acme):
+        token = ApiToken.objects.get(name="ERP")
+        assert token.token_hash != raw and raw not in token.token_hash
+    owner.post(reverse("subjects:token_revoke", args=[token.pk]))
+    assert api.get(reverse("api:lookup"), {"value": TCKN_AYSE}).status_code == 401
+
+
+def test_only_controller_admins_manage_tokens(colleague, auditor):
+    for client in (colleague, auditor):
+        assert client.get(reverse("subjects:tokens")).status_code == 403
+        assert (
+            client.post(reverse("subjects:tokens"), {"name": "x", "scope": "write"}).status_code
+            == 403
+        )
