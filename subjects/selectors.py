@@ -15,6 +15,7 @@ from django.db.models import Count, QuerySet
 
 from audit.models import Action
 from audit.services import audit_entry_create
+from config.kvkk import LegalBasis
 from subjects.crypto import keyring
 from subjects.models import DataSubject, IdentifierKind, SubjectIdentifier, SubjectKey
 from subjects.services import NORMALIZERS
@@ -69,6 +70,10 @@ class ItemView:
     collected_at: datetime
     last_used_at: datetime | None
 
+    @property
+    def legal_basis_label(self) -> str:
+        return LegalBasis(self.legal_basis).label
+
 
 @dataclass(frozen=True)
 class InteractionView:
@@ -89,6 +94,10 @@ class SubjectView:
     items: list[ItemView]
     interactions: list[InteractionView]
     destroyed: bool
+
+    @property
+    def identifier_rows(self) -> list[tuple[str, str]]:
+        return [(IdentifierKind(kind).label, value) for kind, value in self.identifiers.items()]
 
 
 def subject_decrypt(subject: DataSubject) -> SubjectView:

@@ -73,8 +73,9 @@ def demo_totp_key(schema: str, username: str) -> str:
 def _ensure_user(*, schema: str, username: str, role: str, faker: Faker, **extra) -> User:
     user = User.objects.filter(username=username).first()
     if user is None:
-        user = User(username=username, first_name=faker.first_name(), last_name=faker.last_name())
-        user.email = f"{username}@{schema}.example.com.tr"
+        user = User(username=username, email=f"{username}@{schema}.example.com.tr")
+    if not user.first_name:
+        user.first_name, user.last_name = faker.first_name(), faker.last_name()
     user.role = role
     user.is_active = True
     for name, value in extra.items():
@@ -180,7 +181,7 @@ def _ensure_register(*, faker: Faker, subjects: int) -> None:
                     "customer_no": faker.unique.numerify("MUS-######"),
                 },
                 "items": [
-                    _item("contact", "customer_service", faker.address().replace("\n", " "), faker),
+                    _item("contact", "customer_service", _address(faker), faker),
                     _item(
                         "customer_transaction",
                         "contract",
@@ -198,6 +199,26 @@ def _ensure_register(*, faker: Faker, subjects: int) -> None:
             }
         )
     register_ingest(inputs=records_validate(records), actor_label="demo", source="demo")
+
+
+_DISTRICTS = [
+    "Kadıköy/İstanbul",
+    "Üsküdar/İstanbul",
+    "Çankaya/Ankara",
+    "Karşıyaka/İzmir",
+    "Nilüfer/Bursa",
+    "Muratpaşa/Antalya",
+    "Seyhan/Adana",
+    "Tepebaşı/Eskişehir",
+    "Atakum/Samsun",
+    "Ortahisar/Trabzon",
+]
+_STREET_KINDS = ["Sok.", "Cad.", "Bulvarı"]
+
+
+def _address(faker: Faker) -> str:
+    street = f"{faker.last_name()} {faker.random_element(_STREET_KINDS)}"
+    return f"{street} No:{faker.random_int(1, 180)} D:{faker.random_int(1, 24)} {faker.random_element(_DISTRICTS)}"
 
 
 def _item(category: str, purpose: str, value: str, faker: Faker, basis: str = "art5_2_c") -> dict:
