@@ -56,6 +56,23 @@ def subject_find(*, value: str, kind: str | None = None) -> DataSubject | None:
     return match.subject if match else None
 
 
+def subject_lookup(
+    *, value: str, kind: str | None = None, actor: Any = None, actor_label: str = "", request=None
+) -> DataSubject | None:
+    """subject_find for people and systems: whether someone is held is itself logged."""
+    subject = subject_find(value=value, kind=kind)
+    audit_entry_create(
+        action=Action.READ,
+        actor=actor,
+        actor_label=actor_label,
+        target=subject,
+        subject_ref=str(subject.uuid) if subject else "",
+        request=request,
+        detail={"event": "lookup", "kind": kind or "any", "found": subject is not None},
+    )
+    return subject
+
+
 @dataclass(frozen=True)
 class ItemView:
     id: int

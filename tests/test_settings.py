@@ -78,3 +78,9 @@ def test_secret_can_be_read_from_a_file(tmp_path):
         SECRET_KEY_FILE=str(secret_file),
     )
     assert result.stdout.strip() == GOOD_SECRET, result.stderr
+
+
+def test_production_refuses_the_development_master_key():
+    result = _run("manage.py", "check", PORTAL_ENV="production", SECRET_KEY=GOOD_SECRET)
+    assert result.returncode != 0
+    assert "Production needs its own PORTAL_MASTER_KEYS" in result.stderr

@@ -102,7 +102,7 @@ class LookupView(APIView):
         )
         if kind is not None and kind not in s.IdentifierKind.values:
             raise ValidationError({"kind": [_("Unknown identifier kind.")]})
-        subject = selectors.subject_find(value=value, kind=kind)
+        subject = selectors.subject_lookup(value=value, kind=kind, **_actor(request))
         if subject is None:
             raise NotFound(NOT_FOUND)
         return Response(

@@ -17,8 +17,11 @@ def subject_list_view(request):
     subjects, searched = selectors.subject_list(), False
     if form.is_valid() and form.cleaned_data["q"]:
         searched = True
-        found = selectors.subject_find(
-            value=form.cleaned_data["q"], kind=form.cleaned_data["kind"] or None
+        found = selectors.subject_lookup(
+            value=form.cleaned_data["q"],
+            kind=form.cleaned_data["kind"] or None,
+            actor=request.user,
+            request=request,
         )
         subjects = subjects.filter(pk=found.pk) if found else subjects.none()
     page = Paginator(subjects, PAGE_SIZE).get_page(request.GET.get("page"))

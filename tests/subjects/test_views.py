@@ -115,3 +115,12 @@ def test_only_controller_admins_manage_tokens(colleague, auditor):
             client.post(reverse("subjects:tokens"), {"name": "x", "scope": "write"}).status_code
             == 403
         )
+
+
+def test_searching_by_identifier_is_logged_without_the_identifier(owner, acme):
+    [uuid] = _ingest(acme, subject_record())
+    owner.get(reverse("subjects:index"), {"q": TCKN_AYSE})
+    with tenant_context(acme):
+        entry = AuditEntry.objects.filter(action=Action.READ).latest("seq")
+    assert (entry.actor_label, entry.subject_ref, entry.detail["found"]) == ("owner", uuid, True)
+    assert TCKN_AYSE not in str(entry.detail)
