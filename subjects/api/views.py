@@ -38,6 +38,17 @@ def _single(path: str) -> str:
     return path.removeprefix("subjects[0]").removeprefix(".") or "non_field_errors"
 
 
+def _subject_ref(subject: DataSubject) -> dict:
+    """What the API says about a subject without decrypting anything."""
+    return {
+        "uuid": subject.uuid,
+        "group": subject.group.code,
+        "item_count": subject.items.count(),
+        "created_at": subject.created_at,
+        "destroyed": subject.is_shredded,
+    }
+
+
 def _subject(uuid) -> DataSubject:
     return get_object_or_404(DataSubject.objects.select_related("group"), uuid=uuid)
 
@@ -105,15 +116,7 @@ class LookupView(APIView):
         subject = selectors.subject_lookup(value=value, kind=kind, **_actor(request))
         if subject is None:
             raise NotFound(NOT_FOUND)
-        return Response(
-            {
-                "uuid": subject.uuid,
-                "group": subject.group.code,
-                "item_count": subject.items.count(),
-                "created_at": subject.created_at,
-                "destroyed": subject.is_shredded,
-            }
-        )
+        return Response(_subject_ref(subject))
 
 
 class SubjectDetailView(APIView):
@@ -163,15 +166,7 @@ class SubjectDetailView(APIView):
             identifiers=identifiers,
             **_actor(request),
         )
-        return Response(
-            {
-                "uuid": subject.uuid,
-                "group": subject.group.code,
-                "item_count": subject.items.count(),
-                "created_at": subject.created_at,
-                "destroyed": subject.is_shredded,
-            }
-        )
+        return Response(_subject_ref(subject))
 
 
 class ItemsAddView(APIView):
