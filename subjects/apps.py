@@ -7,3 +7,6 @@ class SubjectsConfig(AppConfig):
 
     name = "subjects"
     verbose_name = _("Personal-data register")
+
+    def ready(self) -> None:
+        from subjects import tasks  # noqa: F401  (registers the tasks services queue by name)

@@ -171,8 +171,13 @@ class PersonalDataItem(models.Model):
     """One piece of personal data held for a subject (kişisel veri)."""
 
     subject = models.ForeignKey(DataSubject, on_delete=models.CASCADE, related_name="items")
+    # (category, collected_at) below serves both category look-ups and retention scans.
     category = models.ForeignKey(
-        DataCategory, on_delete=models.PROTECT, related_name="items", verbose_name=_("category")
+        DataCategory,
+        on_delete=models.PROTECT,
+        related_name="items",
+        verbose_name=_("category"),
+        db_index=False,
     )
     purpose = models.ForeignKey(
         ProcessingPurpose, on_delete=models.PROTECT, related_name="items", verbose_name=_("purpose")
@@ -183,7 +188,9 @@ class PersonalDataItem(models.Model):
     collected_at = models.DateTimeField(_("collected at"))
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    history = History()
+    # History is read per item (by id) and per actor; indexes on its other foreign
+    # keys would be paid on every ingested row and never used.
+    history = History(no_db_index=["subject", "category", "purpose"])
 
     class Meta:
         verbose_name = _("personal-data item")
@@ -262,3 +269,72 @@ class ApiToken(models.Model):
 # The key store: backed up apart from the data, with its own short retention, so that a
 # destroyed key is gone from every copy while data backups stay whole.
 KEY_STORE_TABLES = (TenantKey._meta.db_table, SubjectKey._meta.db_table)
+
+
+class CsvImport(models.Model):
+    """A CSV upload into the register: previewed, confirmed, then run by a worker.
+
+    The uploaded bytes are kept only sealed under the tenant key, and only until
+    the import ends; the report keeps row numbers and messages, never values.
+    """
+
+    class Mode(models.TextChoices):
+        VALID_ONLY = "valid_only", _("Import the valid rows, skip the others")
+        ALL_OR_NOTHING = "all_or_nothing", _("Import all rows or nothing")
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", _("Previewed")
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    file_name = models.CharField(_("file"), max_length=200)
+    mode = models.CharField(_("mode"), max_length=20, choices=Mode.choices, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PREVIEWED
+    )
+    total_rows = models.PositiveIntegerField(default=0)
+    valid_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    imported_subjects = models.PositiveIntegerField(default=0)
+    imported_items = models.PositiveIntegerField(default=0)
+    # {"<row number>": ["column: message", ...]}
+    row_errors = models.JSONField(default=dict, blank=True)
+    sealed_content = models.BinaryField(null=True)
+    report = models.TextField(blank=True)
+    failure = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    history = History(excluded_fields=["sealed_content", "report"])
+
+    class Meta:
+        verbose_name = _("CSV import")
+        verbose_name_plural = _("CSV imports")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(valid_rows__lte=models.F("total_rows")),
+                name="csv_valid_rows_within_total",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+    @property
+    def invalid_rows(self) -> int:
+        return self.total_rows - self.valid_rows
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 100
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.DONE, self.Status.FAILED, self.Status.CANCELLED}

@@ -1,12 +1,18 @@
 from django.urls import path
 
-from subjects.views import register, tokens
+from subjects.views import csv_import, register, tokens
 
 app_name = "subjects"
 
 urlpatterns = [
     path("", register.subject_list_view, name="index"),
     path("<uuid:uuid>/", register.subject_detail_view, name="detail"),
+    path("import/", csv_import.upload_view, name="csv_upload"),
+    path("import/template.csv", csv_import.template_view, name="csv_template"),
+    path("import/<uuid:uuid>/", csv_import.detail_view, name="csv_detail"),
+    path("import/<uuid:uuid>/progress/", csv_import.progress_fragment_view, name="csv_progress"),
+    path("import/<uuid:uuid>/cancel/", csv_import.cancel_view, name="csv_cancel"),
+    path("import/<uuid:uuid>/report.csv", csv_import.report_view, name="csv_report"),
     path("api-tokens/", tokens.token_list_view, name="tokens"),
     path("api-tokens/<int:pk>/revoke/", tokens.token_revoke_view, name="token_revoke"),
 ]

@@ -1,0 +1,407 @@
+"""CSV import into the register: parse, preview with per-row errors, then run (KVKK Art. 12).
+
+One row is one personal-data item of one subject; rows sharing an identifier
+value belong to the same subject. Every row goes through the register's own
+validation (subjects.services), so a CSV can do nothing the API could not.
+Nothing is written before the user confirms, and an all-or-nothing import
+either stores every row or none.
+"""
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from audit.models import Action
+from audit.services import audit_entry_create
+from config.celery import app
+from config.errors import PortalError
+from subjects import services
+from subjects.crypto import keyring
+from subjects.models import CsvImport, IdentifierKind
+
+COLUMNS = [
+    "group",
+    "name",
+    "tckn",
+    "passport",
+    "email",
+    "phone",
+    "customer_no",
+    "category",
+    "purpose",
+    "legal_basis",
+    "source_system",
+    "value",
+    "collected_at",
+    "last_used_at",
+]
+ITEM_COLUMNS = [
+    "category",
+    "purpose",
+    "legal_basis",
+    "source_system",
+    "value",
+    "collected_at",
+    "last_used_at",
+]
+MAX_BYTES = 10 * 1024 * 1024
+MAX_ROWS = 100_000
+# Subjects per register_ingest call: the API's bulk limit, for the same memory bounds.
+BATCH_SUBJECTS = 1000
+
+NOT_UTF8 = _("The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again.")
+TOO_LARGE = _("The file is larger than %(limit)s MB.")
+TOO_MANY_ROWS = _("The file has more than %(limit)s rows; split it into smaller files.")
+EMPTY_FILE = _("The file has no data rows.")
+BAD_HEADER = _("The header row must name these columns: %(columns)s. Missing: %(missing)s.")
+UNREADABLE = _("The file is not a readable CSV file: %(error)s")
+FORMULA_CELL = _("The cell starts with a formula character (= + - @); formulas are not accepted.")
+INVALID_ROWS_EXIST = _(
+    "There are invalid rows: an all-or-nothing import cannot run. Fix the file or import the valid rows only."
+)
+NOT_PREVIEWED = _("This import has already been confirmed or cancelled.")
+NOTHING_VALID = _("No row is valid; there is nothing to import.")
+
+# A leading + or - is a number (or a phone number), not a formula, when digits follow.
+_SIGNED_NUMBER = re.compile(r"^[+-][\d\s().]+$")
+_IDENTIFIER_COLUMNS = list(IdentifierKind.values)
+
+
+def formula_risk(cell: str) -> bool:
+    """Cells a spreadsheet would run as a formula (CSV injection), as one rule for import and export."""
+    if not cell:
+        return False
+    if cell[0] in "=@\t\r":
+        return True
+    return cell[0] in "+-" and not _SIGNED_NUMBER.match(cell)
+
+
+def formula_safe(cell: Any) -> str:
+    text = "" if cell is None else str(cell)
+    return "'" + text if text and (text[0] in "=+-@\t\r") else text
+
+
+@dataclass
+class Group:
+    """Rows that share an identifier: one subject with its items."""
+
+    rows: list[int] = field(default_factory=list)
+    record: dict[str, Any] = field(default_factory=dict)
+
+
+def parse(data: bytes) -> list[dict[str, str]]:
+    """Decode and split the file; refuse what is not UTF-8 CSV with the expected header."""
+    if len(data) > MAX_BYTES:
+        raise PortalError(
+            TOO_LARGE % {"limit": MAX_BYTES // (1024 * 1024)}, code="too_large", field="file"
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PortalError(NOT_UTF8, code="not_utf8", field="file") from exc
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+        header = [name.strip().lower() for name in (reader.fieldnames or [])]
+        missing = [name for name in COLUMNS if name not in header]
+        if missing:
+            raise PortalError(
+                BAD_HEADER % {"columns": ", ".join(COLUMNS), "missing": ", ".join(missing)},
+                code="bad_header",
+                field="file",
+            )
+        reader.fieldnames = header
+        rows = []
+        for row in reader:
+            rows.append({name: (row.get(name) or "").strip() for name in COLUMNS})
+            if len(rows) > MAX_ROWS:
+                raise PortalError(
+                    TOO_MANY_ROWS % {"limit": MAX_ROWS}, code="too_many_rows", field="file"
+                )
+    except csv.Error as exc:
+        raise PortalError(UNREADABLE % {"error": exc}, code="unreadable", field="file") from exc
+    if not rows:
+        raise PortalError(EMPTY_FILE, code="empty", field="file")
+    return rows
+
+
+def group_rows(rows: list[dict[str, str]]) -> list[Group]:
+    """Rows whose identifiers share a value form one subject (first row gives group and name)."""
+    groups: list[Group] = []
+    owner: dict[tuple[str, str], Group] = {}
+    for number, row in enumerate(rows, start=2):  # row 1 is the header
+        keys = [(kind, row[kind]) for kind in _IDENTIFIER_COLUMNS if row[kind]]
+        group = next((owner[key] for key in keys if key in owner), None)
+        if group is None:
+            group = Group(
+                record={
+                    "group": row["group"],
+                    "name": row["name"],
+                    "identifiers": dict(keys),
+                    "items": [],
+                }
+            )
+            groups.append(group)
+        else:
+            for kind, value in keys:
+                group.record["identifiers"].setdefault(kind, value)
+        for key in keys:
+            owner.setdefault(key, group)
+        group.rows.append(number)
+        if any(row[column] for column in ITEM_COLUMNS):
+            item = {column: row[column] for column in ITEM_COLUMNS}
+            item["row"] = number
+            group.record["items"].append(item)
+    return groups
+
+
+def check(rows: list[dict[str, str]]) -> tuple[list[Group], dict[str, list[str]]]:
+    """Every row through the register's rules; errors keyed by row number."""
+    groups, inventory = group_rows(rows), services.Inventory()
+    errors: dict[str, list[str]] = {}
+    for number, row in enumerate(rows, start=2):
+        for column, cell in row.items():
+            if formula_risk(cell):
+                errors.setdefault(str(number), []).append(f"{column}: {FORMULA_CELL}")
+    for group in groups:
+        collector = services._Collector()
+        services.record_validate(group.record, inventory=inventory, path="r", errors=collector)
+        for path, messages in collector.errors.items():
+            match = re.match(r"^r\.items\[(\d+)\]\.(\w+)", path)
+            if match:
+                item = group.record["items"][int(match.group(1))]
+                number, column = item["row"], match.group(2)
+            else:
+                number, column = (
+                    group.rows[0],
+                    path.removeprefix("r.").split(".")[-1] or "identifiers",
+                )
+            errors.setdefault(str(number), []).extend(
+                f"{column}: {message}" for message in messages
+            )
+    return groups, errors
+
+
+def _label(job: CsvImport) -> str:
+    return f"csv-import:{job.uuid}"
+
+
+@transaction.atomic
+def csv_import_preview(*, file_name: str, data: bytes, created_by: Any) -> CsvImport:
+    """Check an upload and keep it, sealed, for the user to confirm; nothing is imported yet."""
+    rows = parse(data)
+    _, errors = check(rows)
+    job = CsvImport(file_name=file_name[:200], created_by=created_by, total_rows=len(rows))
+    job.valid_rows = len(rows) - len(errors)
+    job.row_errors = errors
+    job.sealed_content = keyring().seal(data, _label(job))
+    job.save()
+    audit_entry_create(
+        action=Action.CREATE,
+        actor=created_by,
+        target=job,
+        detail={"event": "csv_previewed", "rows": len(rows), "invalid_rows": len(errors)},
+    )
+    return job
+
+
+@transaction.atomic
+def csv_import_confirm(*, job: CsvImport, mode: str, confirmed_by: Any) -> CsvImport:
+    """Queue the import in the chosen mode; all-or-nothing refuses a file with invalid rows."""
+    job = CsvImport.objects.select_for_update().get(pk=job.pk)
+    if job.status != CsvImport.Status.PREVIEWED:
+        raise PortalError(NOT_PREVIEWED, code="not_previewed")
+    if mode == CsvImport.Mode.ALL_OR_NOTHING and job.invalid_rows:
+        raise PortalError(INVALID_ROWS_EXIST, code="invalid_rows", field="mode")
+    if job.valid_rows == 0:
+        raise PortalError(NOTHING_VALID, code="nothing_valid", field="mode")
+    job.mode, job.status = mode, CsvImport.Status.QUEUED
+    job.save(update_fields=["mode", "status"])
+    schema, job_id = connection.schema_name, job.pk
+    transaction.on_commit(
+        lambda: app.signature(
+            "subjects.tasks.csv_import_run", kwargs={"schema_name": schema, "job_id": job_id}
+        ).delay()
+    )
+    return job
+
+
+@transaction.atomic
+def csv_import_cancel(*, job: CsvImport, cancelled_by: Any) -> CsvImport:
+    job = CsvImport.objects.select_for_update().get(pk=job.pk)
+    if job.status != CsvImport.Status.PREVIEWED:
+        raise PortalError(NOT_PREVIEWED, code="not_previewed")
+    job.status, job.sealed_content, job.finished_at = (
+        CsvImport.Status.CANCELLED,
+        None,
+        timezone.now(),
+    )
+    job.save(update_fields=["status", "sealed_content", "finished_at"])
+    return job
+
+
+def _progress(job: CsvImport, **fields) -> None:
+    """Progress is written outside the import's transaction, so the page sees it move."""
+    CsvImport.objects.filter(pk=job.pk).update(**fields)
+
+
+def csv_import_execute(*, job_id: int) -> CsvImport:
+    """Run a confirmed import (the worker calls this): re-check, then ingest in batches."""
+    job = CsvImport.objects.get(pk=job_id)
+    if job.status != CsvImport.Status.QUEUED:
+        return job
+    _progress(job, status=CsvImport.Status.RUNNING)
+    rows = parse(keyring().unseal(bytes(job.sealed_content), _label(job)))
+    groups, errors = check(rows)  # the inventory may have changed since the preview
+    rejected = {int(number): messages for number, messages in errors.items()}
+    outcome: dict[int, str] = {}
+    try:
+        if job.mode == CsvImport.Mode.ALL_OR_NOTHING:
+            if rejected:
+                raise PortalError(INVALID_ROWS_EXIST, code="invalid_rows")
+            with transaction.atomic():
+                subjects, items = _ingest(job, groups, outcome, rejected, all_or_nothing=True)
+        else:
+            subjects, items = _ingest(job, groups, outcome, rejected, all_or_nothing=False)
+    except PortalError as exc:
+        job.status, job.failure = CsvImport.Status.FAILED, str(exc)
+        subjects = items = 0
+        outcome.clear()
+        for number in rejected:
+            outcome[number] = "rejected"
+    else:
+        job.status = CsvImport.Status.DONE
+    job.imported_subjects, job.imported_items = subjects, items
+    job.processed_rows = len(rows)
+    with translation.override(job.created_by.language):
+        job.report = _report(rows, outcome, rejected, failed=job.status == CsvImport.Status.FAILED)
+    job.sealed_content, job.finished_at = None, timezone.now()
+    job.save()
+    audit_entry_create(
+        action=Action.CREATE,
+        actor_label=f"csv:{job.created_by.get_username()}",
+        target=job,
+        purpose="csv import",
+        detail={
+            "event": "csv_imported",
+            "status": job.status,
+            "subjects": subjects,
+            "items": items,
+            "rejected_rows": len(rejected),
+        },
+    )
+    return job
+
+
+def _ingest(job, groups, outcome, rejected, *, all_or_nothing: bool) -> tuple[int, int]:
+    usable = [g for g in groups if not any(number in rejected for number in g.rows)]
+    # valid_only: a subject with one bad row is skipped whole, so no half subject is stored
+    for group in groups:
+        if group not in usable:
+            for number in group.rows:
+                rejected.setdefault(number, [gettext("another row of the same subject is invalid")])
+    subjects = items = done = 0
+    for start in range(0, len(usable), BATCH_SUBJECTS):
+        batch = usable[start : start + BATCH_SUBJECTS]
+        records = [
+            {
+                **g.record,
+                "items": [{k: v for k, v in i.items() if k != "row"} for i in g.record["items"]],
+            }
+            for g in batch
+        ]
+        try:
+            with transaction.atomic():
+                result = services.register_ingest(
+                    inputs=services.records_validate(records), actor=job.created_by, source="csv"
+                )
+        except services.RecordErrors as exc:
+            if all_or_nothing:
+                raise PortalError(exc.message, code="conflict") from exc
+            result = _ingest_one_by_one(job, batch, records, rejected)
+        subjects += len(result.subjects) if result else 0
+        items += result.items if result else 0
+        for group in batch:
+            for number in group.rows:
+                outcome.setdefault(number, "rejected" if number in rejected else "imported")
+        done += sum(len(g.rows) for g in batch)
+        if not all_or_nothing:
+            _progress(job, processed_rows=done)
+    return subjects, items
+
+
+@dataclass
+class _Tally:
+    subjects: list
+    items: int
+
+
+def _ingest_one_by_one(job, batch, records, rejected) -> _Tally:
+    """A batch that conflicts with the register (e.g. identifiers of two subjects) is retried per subject."""
+    tally = _Tally([], 0)
+    for group, record in zip(batch, records, strict=True):
+        try:
+            with transaction.atomic():
+                result = services.register_ingest(
+                    inputs=services.records_validate([record]), actor=job.created_by, source="csv"
+                )
+        except services.RecordErrors as exc:
+            for number in group.rows:
+                rejected.setdefault(
+                    number, [str(m) for messages in exc.errors.values() for m in messages]
+                )
+        else:
+            tally.subjects += result.subjects
+            tally.items += result.items
+    return tally
+
+
+def _report(rows, outcome, rejected, *, failed: bool) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([gettext("row"), gettext("result"), gettext("messages")])
+    for number in range(2, len(rows) + 2):
+        if number in rejected:
+            status = gettext("rejected")
+        elif failed:
+            status = gettext("not imported")
+        else:
+            status = (
+                gettext("imported") if outcome.get(number) == "imported" else gettext("rejected")
+            )
+        writer.writerow([number, status, formula_safe(" | ".join(rejected.get(number, [])))])
+    return buffer.getvalue()
+
+
+def template_csv() -> str:
+    """A header row and one example row, for controllers preparing a file."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(COLUMNS)
+    writer.writerow(
+        [
+            "customer",
+            "Ayşe Yılmaz",
+            "10000000146",
+            "",
+            "ayse@example.com.tr",
+            "+90 532 123 45 67",
+            "M-000001",
+            "contact",
+            "customer_service",
+            "art5_2_c",
+            "crm",
+            "Çiçek Sok. No:5 Kadıköy/İstanbul",
+            "2025-03-01T10:00:00+03:00",
+            "",
+        ]
+    )
+    return buffer.getvalue()

@@ -1,0 +1,229 @@
+"""CSV import: preview with row errors, then an import the user chose — all valid rows, or all or nothing."""
+
+import csv
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import translation
+from django_tenants.utils import tenant_context
+
+import config.celery
+from subjects.csv_import import COLUMNS, FORMULA_CELL, NOT_UTF8, formula_risk, formula_safe
+from subjects.models import CsvImport, DataSubject, PersonalDataItem
+from tests.subjects.conftest import TCKN_AYSE, TCKN_MEHMET
+
+
+def row(**values) -> dict:
+    base = {
+        "group": "customer",
+        "name": "Ayşe Yılmaz",
+        "tckn": TCKN_AYSE,
+        "email": "ayse@example.com.tr",
+        "category": "contact",
+        "purpose": "customer_service",
+        "legal_basis": "art5_2_c",
+        "source_system": "crm",
+        "value": "Çiçek Sok. No:5 Kadıköy/İstanbul",
+        "collected_at": "2025-03-01T10:00:00+03:00",
+    }
+    base.update(values)
+    return base
+
+
+def csv_bytes(rows: list[dict], delimiter: str = ",", bom: bool = False) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, delimiter=delimiter)
+    writer.writeheader()
+    for values in rows:
+        writer.writerow({column: values.get(column, "") for column in COLUMNS})
+    return (("\ufeff" if bom else "") + buffer.getvalue()).encode()
+
+
+MEHMET = {"name": "Mehmet Demir", "tckn": TCKN_MEHMET, "email": "mehmet@example.com.tr"}
+GOOD_AND_BAD = [
+    row(),  # 2
+    row(name="Hatalı", tckn="12345678901", email="hatali@example.com.tr"),  # 3: bad TCKN
+    row(**MEHMET, purpose="resale"),  # 4: undeclared purpose
+    row(**MEHMET, category="shoe_size"),  # 5: unknown category
+    row(
+        name="Formül", tckn="", email="formul@example.com.tr", value='=HYPERLINK("http://x","y")'
+    ),  # 6
+]
+
+
+def _tr(message) -> str:
+    with translation.override("tr"):
+        return str(message)
+
+
+def _upload(client, data: bytes, name: str = "kayitlar.csv"):
+    return client.post(
+        reverse("subjects:csv_upload"),
+        {"file": SimpleUploadedFile(name, data, content_type="text/csv")},
+    )
+
+
+def _counts(tenant) -> tuple[int, int]:
+    with tenant_context(tenant):
+        return DataSubject.objects.count(), PersonalDataItem.objects.count()
+
+
+@pytest.fixture
+def eager(monkeypatch):
+    monkeypatch.setitem(config.celery.app.conf, "task_always_eager", True)
+
+
+def _confirm(client, job, mode, capture):
+    with capture(execute=True):
+        return client.post(reverse("subjects:csv_detail", args=[job.uuid]), {"mode": mode})
+
+
+def _job(tenant) -> CsvImport:
+    with tenant_context(tenant):
+        return CsvImport.objects.latest("created_at")
+
+
+def test_preview_lists_each_bad_row_and_imports_nothing(colleague, acme):
+    response = _upload(colleague, csv_bytes(GOOD_AND_BAD))
+    assert response.status_code == 302
+    job = _job(acme)
+    page = colleague.get(response["Location"]).content.decode()
+
+    assert (job.total_rows, job.valid_rows) == (5, 1)
+    assert set(job.row_errors) == {"3", "4", "5", "6"}
+    assert any("tckn" in problem and "T.C." in problem for problem in job.row_errors["3"])
+    assert any(problem.startswith("purpose:") for problem in job.row_errors["4"])
+    assert any(problem.startswith("category:") for problem in job.row_errors["5"])
+    assert f"value: {_tr(FORMULA_CELL)}" in job.row_errors["6"]
+    assert "5 satır: 1 geçerli, 4 geçersiz." in page
+    assert _counts(acme) == (0, 0)
+    with tenant_context(acme):
+        assert job.sealed_content is not None and b"Ayse" not in bytes(job.sealed_content)
+
+
+def test_a_file_that_is_not_utf8_is_refused_and_nothing_is_kept(colleague, acme):
+    response = _upload(colleague, "group,name\ncustomer,Ayşe Çelik\n".encode("cp1254"))
+    assert response.status_code == 200
+    assert response.context["form"].errors["file"] == [_tr(NOT_UTF8)]
+    with tenant_context(acme):
+        assert not CsvImport.objects.exists()
+
+
+def test_semicolons_and_a_bom_from_a_turkish_spreadsheet_are_accepted(colleague, acme):
+    _upload(colleague, csv_bytes([row()], delimiter=";", bom=True))
+    job = _job(acme)
+    assert (job.total_rows, job.valid_rows, job.row_errors) == (1, 1, {})
+
+
+def test_valid_only_imports_exactly_the_valid_rows_and_reports_the_rest(
+    colleague, acme, eager, django_capture_on_commit_callbacks
+):
+    _upload(colleague, csv_bytes(GOOD_AND_BAD))
+    job = _job(acme)
+
+    _confirm(colleague, job, CsvImport.Mode.VALID_ONLY, django_capture_on_commit_callbacks)
+
+    job = _job(acme)
+    assert job.status == CsvImport.Status.DONE
+    assert (job.imported_subjects, job.imported_items) == (1, 1)
+    assert _counts(acme) == (1, 1)
+    assert job.sealed_content is None
+    report = colleague.get(reverse("subjects:csv_report", args=[job.uuid]))
+    assert report.content.startswith("\ufeff".encode())
+    lines = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig"))))
+    assert [line[:2] for line in lines[1:]] == [
+        ["2", "aktarıldı"],
+        ["3", "reddedildi"],
+        ["4", "reddedildi"],
+        ["5", "reddedildi"],
+        ["6", "reddedildi"],
+    ]
+
+
+def test_rows_sharing_an_identifier_become_one_subject_with_several_items(
+    colleague, acme, eager, django_capture_on_commit_callbacks
+):
+    rows = [
+        row(),
+        row(
+            name="",
+            tckn="",
+            value="Sipariş 2025-1",
+            category="customer_transaction",
+            purpose="contract",
+        ),
+        row(**MEHMET),
+    ]
+    _upload(colleague, csv_bytes(rows))
+    _confirm(
+        colleague, _job(acme), CsvImport.Mode.ALL_OR_NOTHING, django_capture_on_commit_callbacks
+    )
+    assert _counts(acme) == (2, 3)
+
+
+def test_all_or_nothing_refuses_a_file_with_invalid_rows(
+    colleague, acme, eager, django_capture_on_commit_callbacks
+):
+    _upload(colleague, csv_bytes(GOOD_AND_BAD))
+    job = _job(acme)
+
+    response = _confirm(
+        colleague, job, CsvImport.Mode.ALL_OR_NOTHING, django_capture_on_commit_callbacks
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors()
+    assert _job(acme).status == CsvImport.Status.PREVIEWED
+    assert _counts(acme) == (0, 0)
+
+
+def test_all_or_nothing_with_a_clean_file_imports_everything(
+    colleague, acme, eager, django_capture_on_commit_callbacks
+):
+    _upload(colleague, csv_bytes([row(), row(**MEHMET)]))
+    _confirm(
+        colleague, _job(acme), CsvImport.Mode.ALL_OR_NOTHING, django_capture_on_commit_callbacks
+    )
+    assert _job(acme).status == CsvImport.Status.DONE
+    assert _counts(acme) == (2, 2)
+
+
+def test_progress_fragment_polls_until_the_import_ends(
+    colleague, acme, eager, django_capture_on_commit_callbacks
+):
+    _upload(colleague, csv_bytes([row()]))
+    job = _job(acme)
+    with tenant_context(acme):
+        CsvImport.objects.filter(pk=job.pk).update(
+            status=CsvImport.Status.RUNNING, total_rows=4, processed_rows=2
+        )
+    running = colleague.get(reverse("subjects:csv_progress", args=[job.uuid])).content.decode()
+    assert 'hx-trigger="every 1s"' in running
+    assert "4 satırın 2 tanesi işlendi." in running
+    with tenant_context(acme):
+        CsvImport.objects.filter(pk=job.pk).update(status=CsvImport.Status.DONE, processed_rows=4)
+    done = colleague.get(reverse("subjects:csv_progress", args=[job.uuid])).content.decode()
+    assert "hx-trigger" not in done
+
+
+def test_report_cells_cannot_become_formulas():
+    assert formula_safe("=1+1") == "'=1+1"
+    assert formula_risk('=HYPERLINK("x")') and formula_risk("@SUM(A1)") and formula_risk("-cmd")
+    assert not formula_risk("+90 532 123 45 67") and not formula_risk("-12.5")
+
+
+def test_auditors_cannot_import(auditor):
+    assert auditor.get(reverse("subjects:csv_upload")).status_code == 403
+
+
+def test_an_import_of_another_tenant_is_not_found(colleague, outsider, acme):
+    _upload(colleague, csv_bytes([row()]))
+    assert outsider.get(reverse("subjects:csv_detail", args=[_job(acme).uuid])).status_code == 404
+
+
+def test_template_download_has_the_header_and_an_example(colleague):
+    response = colleague.get(reverse("subjects:csv_template"))
+    lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert lines[0] == COLUMNS and len(lines) == 2
