@@ -61,7 +61,7 @@ TOO_LARGE = _("The file is larger than %(limit)s MB.")
 TOO_MANY_ROWS = _("The file has more than %(limit)s rows; split it into smaller files.")
 EMPTY_FILE = _("The file has no data rows.")
 BAD_HEADER = _("The header row must name these columns: %(columns)s. Missing: %(missing)s.")
-UNREADABLE = _("The file is not a readable CSV file: %(error)s")
+UNREADABLE = _("Line %(line)s of the file is not valid CSV; check its quotation marks.")
 FORMULA_CELL = _("The cell starts with a formula character (= + - @); formulas are not accepted.")
 INVALID_ROWS_EXIST = _(
     "There are invalid rows: an all-or-nothing import cannot run. Fix the file or import the valid rows only."
@@ -108,8 +108,9 @@ def parse(data: bytes) -> list[dict[str, str]]:
         raise PortalError(NOT_UTF8, code="not_utf8", field="file") from exc
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    start_line = 1
     try:
-        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
         header = [name.strip().lower() for name in (reader.fieldnames or [])]
         missing = [name for name in COLUMNS if name not in header]
         if missing:
@@ -120,14 +121,19 @@ def parse(data: bytes) -> list[dict[str, str]]:
             )
         reader.fieldnames = header
         rows = []
+        start_line = reader.line_num + 1
         for row in reader:
             rows.append({name: (row.get(name) or "").strip() for name in COLUMNS})
             if len(rows) > MAX_ROWS:
                 raise PortalError(
                     TOO_MANY_ROWS % {"limit": MAX_ROWS}, code="too_many_rows", field="file"
                 )
+            start_line = reader.line_num + 1
     except csv.Error as exc:
-        raise PortalError(UNREADABLE % {"error": exc}, code="unreadable", field="file") from exc
+        # the line where the broken record starts, which is where the user must look
+        raise PortalError(
+            UNREADABLE % {"line": start_line}, code="unreadable", field="file"
+        ) from exc
     if not rows:
         raise PortalError(EMPTY_FILE, code="empty", field="file")
     return rows

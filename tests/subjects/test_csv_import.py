@@ -227,3 +227,13 @@ def test_template_download_has_the_header_and_an_example(colleague):
     response = colleague.get(reverse("subjects:csv_template"))
     lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert lines[0] == COLUMNS and len(lines) == 2
+
+
+def test_broken_quotation_is_reported_by_line_and_nothing_is_kept(colleague, acme):
+    data = csv_bytes([row()]) + b'customer,"Ay\xc5\x9fe,10000000146\n'
+    response = _upload(colleague, data)
+    assert response.context["form"].errors["file"] == [
+        "Dosyanın 3. satırı geçerli bir CSV değil; tırnak işaretlerini kontrol edin."
+    ]
+    with tenant_context(acme):
+        assert not CsvImport.objects.exists()
