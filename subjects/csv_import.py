@@ -26,31 +26,10 @@ from subjects import services
 from subjects.crypto import keyring
 from subjects.models import CsvImport, IdentifierKind
 
-COLUMNS = [
-    "group",
-    "name",
-    "tckn",
-    "passport",
-    "email",
-    "phone",
-    "customer_no",
-    "category",
-    "purpose",
-    "legal_basis",
-    "source_system",
-    "value",
-    "collected_at",
-    "last_used_at",
-]
 ITEM_COLUMNS = [
-    "category",
-    "purpose",
-    "legal_basis",
-    "source_system",
-    "value",
-    "collected_at",
-    "last_used_at",
-]
+    "category", "purpose", "legal_basis", "source_system", "value", "collected_at", "last_used_at",
+]  # fmt: skip
+COLUMNS = ["group", "name", *IdentifierKind.values, *ITEM_COLUMNS]
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 100_000
 # Subjects per register_ingest call: the API's bulk limit, for the same memory bounds.

@@ -168,6 +168,30 @@ def identifiers_normalize(raw: dict[str, Any], *, path: str, errors: _Collector)
     return cleaned
 
 
+def identifiers_clean(raw: dict[str, Any]) -> dict[str, str]:
+    """Normalised identifiers of one subject, or RecordErrors naming each bad one."""
+    errors = _Collector()
+    cleaned = identifiers_normalize(raw, path="identifiers", errors=errors)
+    if errors.errors:
+        raise RecordErrors(errors.errors)
+    return cleaned
+
+
+def purpose_declared(code: str) -> ProcessingPurpose:
+    """The active, declared purpose with this code; anything else is refused (C1)."""
+    purpose = ProcessingPurpose.objects.filter(code=code, is_active=True).first()
+    if purpose is None:
+        raise RecordErrors({"purpose": [str(UNDECLARED_PURPOSE % {"code": code})]})
+    return purpose
+
+
+def group_get(code: str) -> SubjectGroup:
+    group = SubjectGroup.objects.filter(code=code).first()
+    if group is None:
+        raise RecordErrors({"group": [str(UNKNOWN_GROUP % {"code": code})]})
+    return group
+
+
 def item_check(
     *,
     category: DataCategory,

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from subjects import selectors, services
 from subjects.api import schema  # noqa: F401  (registers the auth scheme)
 from subjects.api import serializers as s
-from subjects.models import DataSubject, PersonalDataItem, SubjectGroup
+from subjects.models import DataSubject, PersonalDataItem
 
 NOT_FOUND = _("No data subject matches.")
 PURPOSE_REQUIRED = _("State the purpose of reading this subject's data in the “purpose” parameter.")
@@ -148,17 +148,8 @@ class SubjectDetailView(APIView):
         body = s.SubjectUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        group = None
-        if "group" in data:
-            group = SubjectGroup.objects.filter(code=data["group"]).first()
-            if group is None:
-                raise ValidationError({"group": [services.UNKNOWN_GROUP % {"code": data["group"]}]})
-        errors = services._Collector()
-        identifiers = services.identifiers_normalize(
-            data.get("identifiers") or {}, path="identifiers", errors=errors
-        )
-        if errors.errors:
-            raise services.RecordErrors(errors.errors)
+        group = services.group_get(data["group"]) if "group" in data else None
+        identifiers = services.identifiers_clean(data.get("identifiers") or {})
         subject = services.subject_update(
             subject=subject,
             name=data.get("name"),
@@ -199,13 +190,7 @@ class ItemUpdateView(APIView):
         body = s.ItemUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
-        purpose = None
-        if "purpose" in data:
-            purpose = services.Inventory().purposes.get(data["purpose"])
-            if purpose is None:
-                raise ValidationError(
-                    {"purpose": [services.UNDECLARED_PURPOSE % {"code": data["purpose"]}]}
-                )
+        purpose = services.purpose_declared(data["purpose"]) if "purpose" in data else None
         item = services.item_update(
             item=item,
             value=data.get("value"),
@@ -231,11 +216,7 @@ class InteractionCreateView(APIView):
         body = s.InteractionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        purpose = services.Inventory().purposes.get(data["purpose"])
-        if purpose is None:
-            raise ValidationError(
-                {"purpose": [services.UNDECLARED_PURPOSE % {"code": data["purpose"]}]}
-            )
+        purpose = services.purpose_declared(data["purpose"])
         attachment = name = None
         if "attachment" in data:
             try:
