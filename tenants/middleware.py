@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.db import connection
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from tenants.models import Tenant
 
@@ -45,10 +47,19 @@ class TenantStatusMiddleware:
     def __call__(self, request):
         tenant = getattr(request, "tenant", None)
         if tenant is not None and connection.schema_name != "public" and not tenant.is_operational:
+            status = Tenant.Status(tenant.status).label
+            if request.path.startswith("/api/"):
+                message = _("This workspace is not available (status: %(status)s).") % {
+                    "status": status
+                }
+                body = {
+                    "error": {"code": "workspace_unavailable", "message": message, "fields": {}}
+                }
+                return JsonResponse(body, status=503)
             return render(
                 request,
                 "tenants/unavailable.html",
-                {"status": Tenant.Status(tenant.status).label, "tenant_name": tenant.legal_name},
+                {"status": status, "tenant_name": tenant.legal_name},
                 status=503,
             )
         return self.get_response(request)

@@ -336,3 +336,14 @@ def test_openapi_schema_and_docs_are_published(acme):
     assert "/api/v1/subjects/bulk/" in paths and "/api/v1/subjects/lookup/" in paths
     docs = client.get(reverse("api:docs"))
     assert docs.status_code == 200
+
+
+def test_suspended_controller_api_answers_with_a_json_error(api, acme):
+    from tenants.models import Tenant
+    from tenants.services import tenant_set_status
+
+    tenant_set_status(tenant=acme, status=Tenant.Status.SUSPENDED, changed_by=None)
+    response = api.post(reverse("api:subject_upsert"), subject_record())
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "workspace_unavailable"
+    assert _counts(acme)[0] == 0
