@@ -11,13 +11,14 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.db.models import Count, QuerySet
 
 from audit.models import Action
 from audit.services import audit_entry_create
 from config.kvkk import LegalBasis
 from subjects.crypto import keyring
-from subjects.models import DataSubject, IdentifierKind, SubjectIdentifier, SubjectKey
+from subjects.models import DataSubject, IdentifierKind, Interaction, SubjectIdentifier, SubjectKey
 from subjects.services import NORMALIZERS
 
 
@@ -101,6 +102,10 @@ class InteractionView:
     attachment_name: str | None
     attachment_size: int | None
 
+    @property
+    def kind_label(self) -> str:
+        return Interaction.Kind(self.kind).label
+
 
 @dataclass(frozen=True)
 class SubjectView:
@@ -181,3 +186,27 @@ def subject_read(
         request=request,
     )
     return view
+
+
+def attachment_export(
+    *, interaction: Interaction, purpose: str, actor: Any = None, request=None
+) -> tuple[str, bytes]:
+    """Decrypt an interaction's attachment for download; the export is logged with its purpose."""
+    subject = interaction.subject
+    key = SubjectKey.objects.filter(subject_id=subject.pk).first()
+    if key is None or not interaction.attachment_path:
+        raise Interaction.DoesNotExist
+    cipher = keyring().subject_cipher(bytes(key.wrapped_key), str(subject.uuid))
+    with default_storage.open(interaction.attachment_path) as handle:
+        content = cipher.decrypt_bytes(handle.read())
+    name = cipher.decrypt(bytes(interaction.attachment_name_enc))
+    audit_entry_create(
+        action=Action.EXPORT,
+        actor=actor,
+        target=interaction,
+        subject_ref=str(subject.uuid),
+        purpose=purpose,
+        request=request,
+        detail={"event": "attachment_download", "bytes": len(content)},
+    )
+    return name, content

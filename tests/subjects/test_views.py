@@ -1,12 +1,18 @@
 """Staff pages of the register: search by reference, read only with a stated purpose."""
 
+import base64
+import re
+from datetime import timedelta
+
+import time_machine
 from django.urls import reverse
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from audit.models import Action, AuditEntry
 from subjects import services
 from subjects.models import ApiToken, DataSubject
-from tests.subjects.conftest import TCKN_AYSE, TCKN_MEHMET, ApiClient, subject_record
+from tests.subjects.conftest import TCKN_AYSE, TCKN_MEHMET, ApiClient, make_token, subject_record
 
 
 def _ingest(tenant, *records) -> list[str]:
@@ -124,3 +130,45 @@ def test_searching_by_identifier_is_logged_without_the_identifier(owner, acme):
         entry = AuditEntry.objects.filter(action=Action.READ).latest("seq")
     assert (entry.actor_label, entry.subject_ref, entry.detail["found"]) == ("owner", uuid, True)
     assert TCKN_AYSE not in str(entry.detail)
+
+
+def test_attachment_downloads_with_the_stated_purpose_and_only_by_a_fresh_signed_link(
+    colleague, acme
+):
+    api = ApiClient(acme.host, make_token(acme))
+    uuid = api.post(reverse("api:subject_upsert"), subject_record()).json()["subjects"][0]
+    content = "Dilekçe – gizli içerik".encode()
+    api.post(
+        reverse("api:interactions", args=[uuid]),
+        {
+            "kind": "message",
+            "purpose": "complaints",
+            "occurred_at": "2025-05-05T12:00:00+03:00",
+            "text": "Dilekçe ekte.",
+            "attachment": {
+                "name": "dilekçe.pdf",
+                "content_base64": base64.b64encode(content).decode(),
+            },
+        },
+    )
+
+    page = colleague.post(
+        reverse("subjects:detail", args=[uuid]), {"purpose": "Başvuru 2025-31 yanıtı"}
+    ).content.decode()
+    link = re.search(r'href="(/subjects/attachment/[^"]+/)"', page).group(1)
+    download = colleague.get(link)
+
+    assert download.status_code == 200 and download.content == content
+    assert (
+        "dil" in download["Content-Disposition"] and "attachment" in download["Content-Disposition"]
+    )
+    with tenant_context(acme):
+        export = AuditEntry.objects.filter(action=Action.EXPORT).latest("seq")
+    assert (export.actor_label, export.purpose, export.subject_ref) == (
+        "colleague",
+        "Başvuru 2025-31 yanıtı",
+        uuid,
+    )
+    assert colleague.get(link[:-3] + "xx/").status_code == 404
+    with time_machine.travel(timezone.now() + timedelta(minutes=10)):
+        assert colleague.get(link).status_code == 404
