@@ -32,6 +32,7 @@ class TenantTask(Task):
 
     def __call__(self, *args, schema_name: str, **kwargs):
         # The body receives schema_name too: its signature says where it runs.
+        # Imported here because this module loads with the settings, before any app.
         from django.apps import apps
         from django_tenants.utils import schema_context, tenant_context
 
