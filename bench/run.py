@@ -1,99 +1,150 @@
-"""`make bench`: benchmarks, each against a baseline measured in the same run.
+"""`make bench`: the benchmarks under bench/, each against a baseline measured in the same run.
 
-Runs in a database of its own (POSTGRES_DB, default kvkk_bench) and a throwaway
-controller schema that is dropped afterwards, so it never touches demo data.
+    .venv/bin/python scripts/with_stores.py .venv/bin/python bench/run.py [BENCHMARK ...] [options]
+
+Runs in a database of its own (POSTGRES_DB, default kvkk_bench, created when
+missing) and, per benchmark, a throwaway controller provisioned fresh and
+dropped afterwards — schema, Tenant and Domain rows — even when the run fails,
+so it never touches development or demo data. DEBUG is off unless asked for:
+its query log would be measured too.
+
+A benchmark is a module bench/<name>.py with ``add_arguments(parser)`` and
+``main(args, out_dir=...)`` returning figures with ``report()`` and
+``as_dict()``; list it in BENCHMARKS. Results go to .run/bench/<name>.json.
 """
 
 import argparse
+import contextlib
+import importlib
 import json
 import os
+import platform
 import resource
+import signal
 import sys
 import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 os.environ.setdefault("POSTGRES_DB", "kvkk_bench")
-os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
 
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django_tenants.utils import schema_context, tenant_context  # noqa: E402
 from stores import ensure_database  # noqa: E402
 
-SLUG = "benchctl"
+from subjects.crypto import forget_keyrings  # noqa: E402
+from tenants.models import Tenant  # noqa: E402
+from tenants.services import tenant_provision  # noqa: E402
+
+BENCHMARKS = ("ingest",)
+SLUG = "benchctl"  # the throwaway controller; its schema has the same name
+OUT_DIR = ROOT / ".run" / "bench"
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--subjects", type=int, default=100_000)
-    parser.add_argument("--items-per-subject", type=int, default=10)
-    parser.add_argument(
-        "--batch", type=int, default=1000, help="subjects per bulk call (API limit 1000)"
-    )
-    parser.add_argument(
-        "--clients", type=int, default=1, help="concurrent bulk clients (API workers)"
-    )
-    args = parser.parse_args()
+def controller_drop() -> None:
+    """Remove the throwaway controller: rows, schema, cached keyring (idempotent)."""
+    connection.close()  # a run interrupted mid-query may have left the connection unusable
+    with schema_context("public"):
+        for tenant in Tenant.objects.filter(slug=SLUG):
+            tenant.domains.all().delete()
+            tenant.delete(force_drop=True)
+        with connection.cursor() as cursor:  # a schema left without its row
+            cursor.execute(f"DROP SCHEMA IF EXISTS {connection.ops.quote_name(SLUG)} CASCADE")
+    forget_keyrings()
 
-    ensure_database(
-        {
-            "POSTGRES_HOST": os.environ.get("POSTGRES_HOST", "127.0.0.1"),
-            "POSTGRES_PORT": os.environ.get("POSTGRES_PORT", "5432"),
-        },
-        os.environ["POSTGRES_DB"],
-    )
-    import django
 
-    django.setup()
-    from django.core.management import call_command
-    from django_tenants.utils import schema_context, tenant_context
-
-    from bench import ingest
-    from tenants.models import Tenant
-    from tenants.services import tenant_provision
-
-    call_command("migrate_schemas", "--shared", verbosity=0)
-
-    def drop() -> None:
-        with schema_context("public"):
-            for tenant in Tenant.objects.filter(slug=SLUG):
-                tenant.domains.all().delete()
-                tenant.delete(force_drop=True)
-
-    drop()
-    tenant = tenant_provision(
+@contextlib.contextmanager
+def throwaway_controller() -> Iterator[Tenant]:
+    controller_drop()
+    provisioned = tenant_provision(
         slug=SLUG,
         legal_name="Ölçüm Deneme A.Ş.",
         vkn="0010011238",
         admin_username="bench",
         admin_email="bench@ornek.com.tr",
-    ).tenant
-    started = time.monotonic()
-
-    def progress(done: int, elapsed: float) -> None:
-        if done % (args.batch * 10) == 0 or done == args.subjects:
-            print(f"  {done:>8,} subjects ingested, {elapsed:6.1f} s in the bulk path", flush=True)
-
-    try:
-        with tenant_context(tenant):
-            figures = ingest.run(
-                subjects=args.subjects,
-                items_per_subject=args.items_per_subject,
-                batch=args.batch,
-                clients=args.clients,
-                progress=progress,
-            )
-    finally:
-        drop()
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print()
-    print(ingest.report(figures))
-    print(f"peak memory {peak_mb:,.0f} MB; wall time {time.monotonic() - started:,.0f} s")
-    out = ROOT / ".run" / "bench"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "ingest.json").write_text(
-        json.dumps({**figures.as_dict(), "peak_mb": round(peak_mb)}, indent=2)
     )
+    print(f"controller {SLUG!r} provisioned in {provisioned.seconds:.1f} s", flush=True)
+    try:
+        with tenant_context(provisioned.tenant):
+            yield provisioned.tenant
+    finally:
+        controller_drop()
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def environment() -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        postgres = cursor.fetchone()[0]
+    return {
+        "postgres": postgres,
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "database": settings.DATABASES["default"]["NAME"],
+        "command": " ".join(["bench/run.py", *sys.argv[1:]]),
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def _terminate(signum, frame):
+    raise SystemExit(128 + signum)  # so the controller is dropped on `kill` too
+
+
+def main() -> int:
+    modules = {name: importlib.import_module(f"bench.{name}") for name in BENCHMARKS}
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "benchmarks", nargs="*", metavar="BENCHMARK", help=f"default: all of {BENCHMARKS}"
+    )
+    for module in modules.values():
+        module.add_arguments(parser)
+    args = parser.parse_args()
+    unknown = set(args.benchmarks) - set(BENCHMARKS)
+    if unknown:
+        parser.error(f"unknown benchmark(s) {sorted(unknown)}; known: {BENCHMARKS}")
+    signal.signal(signal.SIGTERM, _terminate)
+
+    db = settings.DATABASES["default"]
+    ensure_database({"POSTGRES_HOST": db["HOST"], "POSTGRES_PORT": db["PORT"]}, db["NAME"])
+    call_command("migrate_schemas", "--shared", verbosity=0)
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    env = environment()
+    print(
+        f"database {env['database']}, PostgreSQL {env['postgres']}, Python {env['python']}, "
+        f"{env['cpus']} CPUs",
+        flush=True,
+    )
+    for name in args.benchmarks or BENCHMARKS:
+        started = time.monotonic()
+        with throwaway_controller():
+            figures = modules[name].main(args, out_dir=OUT_DIR)
+        peak = peak_rss_mb()
+        print()
+        print(figures.report())
+        print(
+            f"peak memory (ru_maxrss) {peak:,.0f} MB; wall time {time.monotonic() - started:,.0f} s"
+        )
+        result = {**figures.as_dict(), "peak_rss_mb": round(peak), **environment()}
+        path = OUT_DIR / f"{name}.json"
+        path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+        print(f"written to {path.relative_to(ROOT)}")
     return 0
 
 
