@@ -334,6 +334,13 @@ def _copy(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
             copy.write_row([row[name] for name in columns])
 
 
+# The table name is the model's own, never input.
+_OWNERS_SQL = (
+    f'SELECT blind_index, subject_id, kind FROM "{SubjectIdentifier._meta.db_table}"'  # noqa: S608
+    " WHERE blind_index = ANY(%s)"
+)
+
+
 def _reserve_ids(model: type[models.Model], count: int) -> list[int]:
     if count == 0:
         return []
@@ -398,11 +405,13 @@ def register_ingest(
                 errors.add(f"subjects[{position}].identifiers", DUPLICATE_IN_BATCH)
     all_bis = [bi for bis in indexed for bi in bis.values()]
     owners: dict[bytes, tuple[int, str]] = {}
-    for start in range(0, len(all_bis), 5000):
-        chunk = all_bis[start : start + 5000]
-        for bi, subject_id, kind in SubjectIdentifier.objects.filter(
-            blind_index__in=chunk
-        ).values_list("blind_index", "subject_id", "kind"):
+    # One array parameter instead of thousands of bound ones: same index scan, far less parsing.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _OWNERS_SQL,
+            [all_bis],
+        )
+        for bi, subject_id, kind in cursor.fetchall():
             owners[bytes(bi)] = (subject_id, kind)
     matched_ids: list[int | None] = []
     for position, bis in enumerate(indexed):
