@@ -52,4 +52,9 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=3, minute=0),
         "args": ("audit.tasks.verify_chain",),
     },
+    "expire-abandoned-csv-imports": {
+        "task": "tenants.tasks.fan_out",
+        "schedule": crontab(minute=20),
+        "args": ("subjects.tasks.csv_import_expire",),
+    },
 }

@@ -9,11 +9,16 @@ either stores every row or none.
 
 import csv
 import io
+import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -34,6 +39,14 @@ MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 100_000
 # Subjects per register_ingest call: the API's bulk limit, for the same memory bounds.
 BATCH_SUBJECTS = 1000
+# An upload is kept sealed only while someone may still confirm or run it (Art. 7: data is
+# erased once the purpose it was kept for is gone); later the sweep ends the import.
+PREVIEW_LIFETIME = timedelta(days=1)
+# Far beyond the longest run (100,000 rows take well under a minute): a job queued or running
+# this long lost its worker or its queue.
+RUN_LIFETIME = timedelta(hours=6)
+
+logger = logging.getLogger(__name__)
 
 NOT_UTF8 = _("The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again.")
 TOO_LARGE = _("The file is larger than %(limit)s MB.")
@@ -47,6 +60,13 @@ INVALID_ROWS_EXIST = _(
 )
 NOT_PREVIEWED = _("This import has already been confirmed or cancelled.")
 NOTHING_VALID = _("No row is valid; there is nothing to import.")
+IDENTIFIER_MISMATCH = _(
+    "Rows that share an identifier belong to one data subject, but row %(row)s gives a "
+    "different %(kind)s."
+)
+PREVIEW_EXPIRED = _("Not confirmed within a day; the uploaded file was deleted.")
+RUN_ABANDONED = _("The import did not finish within six hours; the uploaded file was deleted.")
+RUN_CRASHED = _("The import stopped because of an internal error after %(done)s rows.")
 
 # A leading + or - is a number (or a phone number), not a formula, when digits follow.
 _SIGNED_NUMBER = re.compile(r"^[+-][\d\s().]+$")
@@ -73,6 +93,8 @@ class Group:
 
     rows: list[int] = field(default_factory=list)
     record: dict[str, Any] = field(default_factory=dict)
+    # the row each subject-level value (group, name, each identifier) came from
+    origin: dict[str, int] = field(default_factory=dict)
 
 
 def parse(data: bytes) -> list[dict[str, str]]:
@@ -118,46 +140,95 @@ def parse(data: bytes) -> list[dict[str, str]]:
     return rows
 
 
-def group_rows(rows: list[dict[str, str]]) -> list[Group]:
-    """Rows whose identifiers share a value form one subject (first row gives group and name)."""
-    groups: list[Group] = []
-    owner: dict[tuple[str, str], Group] = {}
-    for number, row in enumerate(rows, start=2):  # row 1 is the header
-        keys = [(kind, row[kind]) for kind in _IDENTIFIER_COLUMNS if row[kind]]
-        group = next((owner[key] for key in keys if key in owner), None)
-        if group is None:
-            group = Group(
-                record={
-                    "group": row["group"],
-                    "name": row["name"],
-                    "identifiers": dict(keys),
-                    "items": [],
-                }
-            )
-            groups.append(group)
-        else:
-            for kind, value in keys:
-                group.record["identifiers"].setdefault(kind, value)
-        for key in keys:
-            owner.setdefault(key, group)
-        group.rows.append(number)
-        if any(row[column] for column in ITEM_COLUMNS):
-            item = {column: row[column] for column in ITEM_COLUMNS}
-            item["row"] = number
-            group.record["items"].append(item)
+def _linked(identifiers: list[dict[str, str]]) -> list[list[int]]:
+    """Row indexes joined by shared normalised identifiers, also through other rows (union-find)."""
+    parent = list(range(len(identifiers)))
+
+    def root(index: int) -> int:
+        while parent[index] != index:
+            parent[index] = parent[parent[index]]
+            index = parent[index]
+        return index
+
+    first_row_with: dict[tuple[str, str], int] = {}
+    for index, found in enumerate(identifiers):
+        for key in found.items():
+            if key not in first_row_with:
+                first_row_with[key] = index
+                continue
+            a, b = root(first_row_with[key]), root(index)
+            # the smaller index stays the root, so each set is keyed by its first row
+            parent[max(a, b)] = min(a, b)
+    sets: dict[int, list[int]] = {}
+    for index in range(len(identifiers)):
+        sets.setdefault(root(index), []).append(index)
+    return [sets[first] for first in sorted(sets)]
+
+
+def group_rows(
+    rows: list[dict[str, str]],
+    identifiers: list[dict[str, str]],
+    add: Callable[[int, str, Any], None],
+) -> list[Group]:
+    """One subject per set of rows sharing an identifier; the first non-empty group and name win.
+
+    Identifiers are compared normalised (``Ayse@X.com`` and ``ayse@x.com`` are one e-mail),
+    because register_ingest refuses the same identifier in two records of a batch. A row
+    that would give the subject a second, different value of a kind is an error: merging
+    it silently would file one person's data under another.
+    """
+    groups = []
+    for indexes in _linked(identifiers):
+        group = Group(rows=[index + 2 for index in indexes])
+        merged: dict[str, str] = {}
+        for index in indexes:
+            for kind, value in identifiers[index].items():
+                if kind not in merged:
+                    merged[kind], group.origin[kind] = value, index + 2
+                elif merged[kind] != value:
+                    kind_label = IdentifierKind(kind).label
+                    add(
+                        index + 2,
+                        kind,
+                        IDENTIFIER_MISMATCH % {"row": group.origin[kind], "kind": kind_label},
+                    )
+        subject: dict[str, str] = {}
+        for column in ("group", "name"):
+            giving = next((index for index in indexes if rows[index][column]), indexes[0])
+            subject[column], group.origin[column] = rows[giving][column], giving + 2
+        items = [
+            {**{column: rows[index][column] for column in ITEM_COLUMNS}, "row": index + 2}
+            for index in indexes
+            if any(rows[index][column] for column in ITEM_COLUMNS)
+        ]
+        group.record = {**subject, "identifiers": merged, "items": items}
+        groups.append(group)
     return groups
 
 
 def check(rows: list[dict[str, str]]) -> tuple[list[Group], dict[str, list[str]]]:
     """Every row through the register's rules; errors keyed by row number."""
-    groups, inventory = group_rows(rows), services.Inventory()
+    inventory = services.Inventory()
     errors: dict[str, list[str]] = {}
+
+    def add(number: int, column: str, message: Any) -> None:
+        errors.setdefault(str(number), []).append(f"{column}: {message}")
+
+    identifiers, bad_identifiers = [], set()
     for number, row in enumerate(rows, start=2):
         for column, cell in row.items():
             if formula_risk(cell):
-                errors.setdefault(str(number), []).append(f"{column}: {FORMULA_CELL}")
+                add(number, column, FORMULA_CELL)
+        collector = services.ErrorCollector()
+        raw = {kind: row[kind] for kind in _IDENTIFIER_COLUMNS}
+        identifiers.append(services.identifiers_normalize(raw, path="id", errors=collector))
+        for path, messages in collector.errors.items():
+            bad_identifiers.add(number)
+            for message in messages:
+                add(number, path.removeprefix("id."), message)
+    groups = group_rows(rows, identifiers, add)
     for group in groups:
-        collector = services._Collector()
+        collector = services.ErrorCollector()
         services.record_validate(group.record, inventory=inventory, path="r", errors=collector)
         for path, messages in collector.errors.items():
             match = re.match(r"^r\.items\[(\d+)\]\.(\w+)", path)
@@ -165,13 +236,12 @@ def check(rows: list[dict[str, str]]) -> tuple[list[Group], dict[str, list[str]]
                 item = group.record["items"][int(match.group(1))]
                 number, column = item["row"], match.group(2)
             else:
-                number, column = (
-                    group.rows[0],
-                    path.removeprefix("r.").split(".")[-1] or "identifiers",
-                )
-            errors.setdefault(str(number), []).extend(
-                f"{column}: {message}" for message in messages
-            )
+                column = path.removeprefix("r.").split(".")[-1]
+                if column == "identifiers" and bad_identifiers.intersection(group.rows):
+                    continue  # the rows' own identifier errors already say what is wrong
+                number = group.origin.get(column, group.rows[0])
+            for message in messages:
+                add(number, column, message)
     return groups, errors
 
 
@@ -204,6 +274,8 @@ def csv_import_confirm(*, job: CsvImport, mode: str, confirmed_by: Any) -> CsvIm
     job = CsvImport.objects.select_for_update().get(pk=job.pk)
     if job.status != CsvImport.Status.PREVIEWED:
         raise PortalError(NOT_PREVIEWED, code="not_previewed")
+    if job.created_at < timezone.now() - PREVIEW_LIFETIME:
+        raise PortalError(PREVIEW_EXPIRED, code="expired")
     if mode == CsvImport.Mode.ALL_OR_NOTHING and job.invalid_rows:
         raise PortalError(INVALID_ROWS_EXIST, code="invalid_rows", field="mode")
     if job.valid_rows == 0:
@@ -233,17 +305,67 @@ def csv_import_cancel(*, job: CsvImport, cancelled_by: Any) -> CsvImport:
     return job
 
 
-def _progress(job: CsvImport, **fields) -> None:
-    """Progress is written outside the import's transaction, so the page sees it move."""
-    CsvImport.objects.filter(pk=job.pk).update(**fields)
+def _progress_key(job: CsvImport) -> str:
+    # The cache's key function adds the schema: controllers never share a counter.
+    return f"csv-import-progress:{job.pk}"
+
+
+def _progress(job: CsvImport, done: int, *, in_transaction: bool) -> None:
+    """Rows processed so far, for the progress page.
+
+    An all-or-nothing import runs in one transaction no other connection sees into
+    before it commits, so the count travels through the cache; a valid-only import
+    commits each batch and writes the count on its row as well.
+    """
+    cache.set(_progress_key(job), done, timeout=int(RUN_LIFETIME.total_seconds()))
+    if not in_transaction:
+        CsvImport.objects.filter(pk=job.pk).update(processed_rows=done)
+
+
+def csv_import_progress(*, job: CsvImport) -> CsvImport:
+    """The job with its processed-row count as far as the worker has reported it."""
+    if job.status == CsvImport.Status.RUNNING:
+        job.processed_rows = max(job.processed_rows, cache.get(_progress_key(job), 0))
+    return job
+
+
+def _end(job: CsvImport, *, status: str, failure: str = "") -> None:
+    """End a job that will not run (on): its sealed upload goes, the page stops polling."""
+    job.status, job.failure = status, failure
+    job.sealed_content, job.finished_at = None, timezone.now()
+    job.save(update_fields=["status", "failure", "sealed_content", "finished_at"])
+    cache.delete(_progress_key(job))
 
 
 def csv_import_execute(*, job_id: int) -> CsvImport:
     """Run a confirmed import (the worker calls this): re-check, then ingest in batches."""
-    job = CsvImport.objects.get(pk=job_id)
-    if job.status != CsvImport.Status.QUEUED:
+    # One conditional UPDATE claims the job: a message delivered twice (acks_late) runs once.
+    claimed = CsvImport.objects.filter(pk=job_id, status=CsvImport.Status.QUEUED).update(
+        status=CsvImport.Status.RUNNING
+    )
+    job = CsvImport.objects.select_related("created_by").get(pk=job_id)
+    if not claimed:
+        logger.warning("CSV import %s is %s, not queued: not run", job_id, job.status)
         return job
-    _progress(job, status=CsvImport.Status.RUNNING)
+    with translation.override(job.created_by.language):
+        try:
+            return _run(job)
+        except Exception:
+            # Not a retry: whatever broke, the job must end so that its sealed upload
+            # does not linger and the page stops polling. The error goes on to the log.
+            done = csv_import_progress(job=job).processed_rows
+            _end(job, status=CsvImport.Status.FAILED, failure=RUN_CRASHED % {"done": done})
+            audit_entry_create(
+                action=Action.CREATE,
+                actor_label=f"csv:{job.created_by.get_username()}",
+                target=job,
+                purpose="csv import",
+                detail={"event": "csv_import_crashed", "mode": job.mode, "processed_rows": done},
+            )
+            raise
+
+
+def _run(job: CsvImport) -> CsvImport:
     rows = parse(keyring().unseal(bytes(job.sealed_content), _label(job)))
     groups, errors = check(rows)  # the inventory may have changed since the preview
     rejected = {int(number): messages for number, messages in errors.items()}
@@ -266,10 +388,10 @@ def csv_import_execute(*, job_id: int) -> CsvImport:
         job.status = CsvImport.Status.DONE
     job.imported_subjects, job.imported_items = subjects, items
     job.processed_rows = len(rows)
-    with translation.override(job.created_by.language):
-        job.report = _report(rows, outcome, rejected, failed=job.status == CsvImport.Status.FAILED)
+    job.report = _report(rows, outcome, rejected, failed=job.status == CsvImport.Status.FAILED)
     job.sealed_content, job.finished_at = None, timezone.now()
     job.save()
+    cache.delete(_progress_key(job))
     audit_entry_create(
         action=Action.CREATE,
         actor_label=f"csv:{job.created_by.get_username()}",
@@ -284,6 +406,37 @@ def csv_import_execute(*, job_id: int) -> CsvImport:
         },
     )
     return job
+
+
+@transaction.atomic
+def csv_import_expire_stale(*, now: datetime | None = None) -> int:
+    """End imports nobody will finish, so no sealed upload outlives its purpose (KVKK Art. 7).
+
+    A preview not confirmed within PREVIEW_LIFETIME is cancelled (confirming refuses it
+    from then on); a job still queued or running RUN_LIFETIME after that lost its worker
+    or its queue and is failed. Returns how many jobs were ended.
+    """
+    now = now or timezone.now()
+    stale = CsvImport.objects.select_for_update(skip_locked=True).filter(
+        Q(status=CsvImport.Status.PREVIEWED, created_at__lt=now - PREVIEW_LIFETIME)
+        | Q(
+            status__in=[CsvImport.Status.QUEUED, CsvImport.Status.RUNNING],
+            created_at__lt=now - PREVIEW_LIFETIME - RUN_LIFETIME,
+        )
+    )
+    ended = 0
+    for job in stale.order_by("pk"):
+        if job.status == CsvImport.Status.PREVIEWED:
+            _end(job, status=CsvImport.Status.CANCELLED, failure=str(PREVIEW_EXPIRED))
+        else:
+            _end(job, status=CsvImport.Status.FAILED, failure=str(RUN_ABANDONED))
+        audit_entry_create(
+            action=Action.DESTROY,
+            target=job,
+            detail={"event": "csv_import_expired", "status": job.status},
+        )
+        ended += 1
+    return ended
 
 
 def _ingest(job, groups, outcome, rejected, *, all_or_nothing: bool) -> tuple[int, int]:
@@ -318,8 +471,7 @@ def _ingest(job, groups, outcome, rejected, *, all_or_nothing: bool) -> tuple[in
             for number in group.rows:
                 outcome.setdefault(number, "rejected" if number in rejected else "imported")
         done += sum(len(g.rows) for g in batch)
-        if not all_or_nothing:
-            _progress(job, processed_rows=done)
+        _progress(job, done, in_transaction=all_or_nothing)
     return subjects, items
 
 

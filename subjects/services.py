@@ -138,7 +138,7 @@ class Inventory:
         }
 
 
-class _Collector:
+class ErrorCollector:
     def __init__(self) -> None:
         self.errors: dict[str, list[str]] = {}
 
@@ -153,7 +153,9 @@ def _clean_text(value: Any, limit: int) -> str | None:
     return value if 0 < len(value) <= limit else None
 
 
-def identifiers_normalize(raw: dict[str, Any], *, path: str, errors: _Collector) -> dict[str, str]:
+def identifiers_normalize(
+    raw: dict[str, Any], *, path: str, errors: ErrorCollector
+) -> dict[str, str]:
     cleaned: dict[str, str] = {}
     for kind, value in (raw or {}).items():
         if kind not in _IDENTIFIER_KINDS:
@@ -170,7 +172,7 @@ def identifiers_normalize(raw: dict[str, Any], *, path: str, errors: _Collector)
 
 def identifiers_clean(raw: dict[str, Any]) -> dict[str, str]:
     """Normalised identifiers of one subject, or RecordErrors naming each bad one."""
-    errors = _Collector()
+    errors = ErrorCollector()
     cleaned = identifiers_normalize(raw, path="identifiers", errors=errors)
     if errors.errors:
         raise RecordErrors(errors.errors)
@@ -199,7 +201,7 @@ def item_check(
     basis: str,
     inventory: Inventory,
     path: str,
-    errors: _Collector,
+    errors: ErrorCollector,
 ) -> ProcessingPurpose | None:
     """Purpose declared (C1) and a basis that fits the category (Art. 5 / Art. 6, C10)."""
     purpose = inventory.purposes.get(purpose_code)
@@ -214,7 +216,7 @@ def item_check(
     return purpose
 
 
-def _moment(value: Any, path: str, errors: _Collector) -> datetime | None:
+def _moment(value: Any, path: str, errors: ErrorCollector) -> datetime | None:
     """A timestamp from the API (already parsed) or a CSV cell (ISO 8601 text)."""
     if value in (None, ""):
         return None
@@ -228,7 +230,7 @@ def _moment(value: Any, path: str, errors: _Collector) -> datetime | None:
 
 
 def items_validate(
-    raw_items: Sequence[dict[str, Any]], *, inventory: Inventory, path: str, errors: _Collector
+    raw_items: Sequence[dict[str, Any]], *, inventory: Inventory, path: str, errors: ErrorCollector
 ) -> list[ItemInput]:
     """Check items against the inventory; collect errors under ``<path>.items[i]``."""
     items = []
@@ -270,7 +272,7 @@ def items_validate(
 
 
 def record_validate(
-    record: dict[str, Any], *, inventory: Inventory, path: str, errors: _Collector
+    record: dict[str, Any], *, inventory: Inventory, path: str, errors: ErrorCollector
 ) -> SubjectInput | None:
     """Turn one raw record (API JSON or CSV row) into a checked SubjectInput, or collect errors."""
     before = len(errors.errors)
@@ -295,7 +297,7 @@ def records_validate(
     records: Sequence[dict[str, Any]], *, prefix: str = "subjects"
 ) -> list[SubjectInput]:
     """Validate a whole batch; raise RecordErrors with every problem, or return the inputs."""
-    inventory, errors = Inventory(), _Collector()
+    inventory, errors = Inventory(), ErrorCollector()
     inputs = [
         record_validate(r, inventory=inventory, path=f"{prefix}[{i}]", errors=errors)
         for i, r in enumerate(records)
@@ -397,7 +399,7 @@ def register_ingest(
         {kind: ring.blind_index(kind, value) for kind, value in inp.identifiers.items()}
         for inp in inputs
     ]
-    errors = _Collector()
+    errors = ErrorCollector()
     seen: dict[bytes, int] = {}
     for position, bis in enumerate(indexed):
         for bi in bis.values():
@@ -605,7 +607,7 @@ def item_update(
         .select_for_update()
         .get(pk=item.pk)
     )
-    inventory, errors = Inventory(), _Collector()
+    inventory, errors = Inventory(), ErrorCollector()
     purpose_code = purpose.code if purpose is not None else item.purpose.code
     checked = item_check(
         category=item.category,
@@ -736,7 +738,7 @@ def items_add(
     request=None,
 ) -> list[PersonalDataItem]:
     """Add items to one subject, checked against the inventory like every other write."""
-    errors = _Collector()
+    errors = ErrorCollector()
     checked = items_validate(raw_items, inventory=Inventory(), path="", errors=errors)
     if errors.errors:
         raise RecordErrors({path.removeprefix("."): msgs for path, msgs in errors.errors.items()})

@@ -78,7 +78,7 @@ def detail_view(request, uuid):
             return redirect("subjects:csv_detail", uuid=job.uuid)
     errors = sorted(job.row_errors.items(), key=lambda pair: int(pair[0]))
     context = {
-        "job": job,
+        "job": csv_import.csv_import_progress(job=job),
         "form": form,
         "errors": errors[:PREVIEW_ROWS],
         "more_errors": max(0, len(errors) - PREVIEW_ROWS),
@@ -88,7 +88,7 @@ def detail_view(request, uuid):
 
 @role_required(*WRITERS)
 def progress_fragment_view(request, uuid):
-    job = get_object_or_404(CsvImport, uuid=uuid)
+    job = csv_import.csv_import_progress(job=get_object_or_404(CsvImport, uuid=uuid))
     return render(request, "subjects/fragment_csv_progress.html", {"job": job})
 
 

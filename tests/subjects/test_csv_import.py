@@ -2,15 +2,28 @@
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 from django_tenants.utils import tenant_context
 
 import config.celery
-from subjects.csv_import import COLUMNS, FORMULA_CELL, NOT_UTF8, formula_risk, formula_safe
+from config.errors import PortalError
+from subjects import csv_import, services
+from subjects.csv_import import (
+    COLUMNS,
+    FORMULA_CELL,
+    NOT_UTF8,
+    PREVIEW_EXPIRED,
+    csv_import_confirm,
+    csv_import_expire_stale,
+    formula_risk,
+    formula_safe,
+)
 from subjects.models import CsvImport, DataSubject, PersonalDataItem
 from tests.subjects.conftest import TCKN_AYSE, TCKN_MEHMET
 
@@ -237,3 +250,98 @@ def test_broken_quotation_is_reported_by_line_and_nothing_is_kept(colleague, acm
     ]
     with tenant_context(acme):
         assert not CsvImport.objects.exists()
+
+
+OTHER_TCKN = "10000000078"  # a third valid TCKN
+
+
+def test_a_row_giving_a_shared_subject_a_different_tckn_is_an_error_not_a_merge(colleague, acme):
+    # given two rows with the same e-mail but different TCKNs
+    rows = [row(), row(name="Başka Kişi", tckn=OTHER_TCKN, value="Başka adres")]
+
+    # when the file is previewed
+    _upload(colleague, csv_bytes(rows))
+
+    # then the second row is refused instead of being filed under the first row's subject
+    job = _job(acme)
+    assert set(job.row_errors) == {"3"}
+    assert job.row_errors["3"][0].startswith("tckn: ") and "2" in job.row_errors["3"][0]
+
+
+def test_identifiers_are_matched_normalised_and_through_other_rows(
+    colleague, acme, eager, django_capture_on_commit_callbacks
+):
+    # given rows of one person: the e-mail in two spellings, the phone in two formats,
+    # and a row linked to the first only through the phone of another
+    rows = [
+        row(email="Ayse@Example.com.tr", phone=""),
+        row(tckn="", email="ayse@example.com.tr", phone="0532 123 45 67", value="v2"),
+        row(tckn="", email="", phone="+90 532 123 45 67", value="v3"),
+    ]
+    _upload(colleague, csv_bytes(rows))
+    assert _job(acme).row_errors == {}
+
+    # when all of it is imported
+    _confirm(
+        colleague, _job(acme), CsvImport.Mode.ALL_OR_NOTHING, django_capture_on_commit_callbacks
+    )
+
+    # then it is one subject with three items
+    assert _job(acme).status == CsvImport.Status.DONE
+    assert _counts(acme) == (1, 3)
+
+
+def test_all_or_nothing_progress_is_visible_while_its_transaction_is_open(
+    colleague, acme, eager, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr(csv_import, "BATCH_SUBJECTS", 1)
+    seen = []
+    ingest = services.register_ingest
+
+    def spying_ingest(**kwargs):
+        with tenant_context(acme):
+            job = CsvImport.objects.get(pk=_job(acme).pk)
+            # the row itself is not updated inside the transaction; the cache is
+            assert job.processed_rows == 0
+            seen.append(csv_import.csv_import_progress(job=job).processed_rows)
+        return ingest(**kwargs)
+
+    monkeypatch.setattr(services, "register_ingest", spying_ingest)
+    _upload(colleague, csv_bytes([row(), row(**MEHMET)]))
+    _confirm(
+        colleague, _job(acme), CsvImport.Mode.ALL_OR_NOTHING, django_capture_on_commit_callbacks
+    )
+    assert seen == [0, 1]
+    assert _job(acme).processed_rows == 2
+
+
+def test_a_crashed_import_ends_failed_keeps_nothing_sealed_and_is_not_run_twice(
+    colleague, acme, eager, django_capture_on_commit_callbacks, monkeypatch
+):
+    def broken_ingest(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(services, "register_ingest", broken_ingest)
+    _upload(colleague, csv_bytes([row()]))
+    # (eager Celery stores the task's exception instead of raising it, like a worker)
+    _confirm(colleague, _job(acme), CsvImport.Mode.VALID_ONLY, django_capture_on_commit_callbacks)
+
+    job = _job(acme)
+    assert job.status == CsvImport.Status.FAILED and job.sealed_content is None
+    fragment = colleague.get(reverse("subjects:csv_progress", args=[job.uuid])).content.decode()
+    assert "hx-trigger" not in fragment
+    # a second delivery of the same message finds the job ended and does nothing
+    with tenant_context(acme):
+        assert csv_import.csv_import_execute(job_id=job.pk).status == CsvImport.Status.FAILED
+
+
+def test_an_unconfirmed_upload_is_deleted_after_a_day(colleague, acme):
+    _upload(colleague, csv_bytes([row()]))
+    job = _job(acme)
+    with time_machine.travel(job.created_at + timedelta(hours=25)), tenant_context(acme):
+        with pytest.raises(PortalError) as refused:
+            csv_import_confirm(job=job, mode="valid_only", confirmed_by=job.created_by)
+        assert refused.value.message == PREVIEW_EXPIRED
+        assert csv_import_expire_stale() == 1
+    job = _job(acme)
+    assert job.status == CsvImport.Status.CANCELLED and job.sealed_content is None
