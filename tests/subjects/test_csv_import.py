@@ -25,22 +25,19 @@ from subjects.csv_import import (
     formula_safe,
 )
 from subjects.models import CsvImport, DataSubject, PersonalDataItem
-from tests.subjects.conftest import TCKN_AYSE, TCKN_MEHMET
+from tests.subjects.conftest import TCKN_AYSE, TCKN_MEHMET, subject_record
 
 
 def row(**values) -> dict:
+    """One CSV row: the shared test subject and its one item, flattened into columns."""
+    record = subject_record()
     base = {
-        "group": "customer",
-        "name": "Ayşe Yılmaz",
+        "group": record["group"],
+        "name": record["name"],
         "tckn": TCKN_AYSE,
         "email": "ayse@example.com.tr",
-        "category": "contact",
-        "purpose": "customer_service",
-        "legal_basis": "art5_2_c",
-        "source_system": "crm",
-        "value": "Çiçek Sok. No:5 Kadıköy/İstanbul",
-        "collected_at": "2025-03-01T10:00:00+03:00",
     }
+    base.update(record["items"][0])
     base.update(values)
     return base
 
