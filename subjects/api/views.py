@@ -30,7 +30,7 @@ def _result(result: services.IngestResult) -> dict:
         "created": len(result.created),
         "extended": len(result.matched),
         "items": result.items,
-        "subjects": [str(subject.uuid) for subject in result.subjects],
+        "subjects": [str(uuid) for uuid in result.subjects],
     }
 
 

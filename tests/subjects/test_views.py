@@ -20,7 +20,7 @@ def _ingest(tenant, *records) -> list[str]:
         result = services.register_ingest(
             inputs=services.records_validate(list(records)), source="test"
         )
-    return [str(subject.uuid) for subject in result.subjects]
+    return [str(uuid) for uuid in result.subjects]
 
 
 def test_list_shows_references_but_no_personal_values(owner, acme):
