@@ -41,12 +41,14 @@ from subjects.models import (
     SubjectKey,
 )
 
-UNKNOWN_GROUP = _("Unknown subject group “%(code)s”.")
-UNKNOWN_CATEGORY = _("Unknown data category “%(code)s”; declare it in the inventory first.")
+# Messages never repeat the offending value: a CSV file with a shifted column would put a
+# TCKN or a name there, and CSV row errors are stored (CsvImport.row_errors, its report).
+UNKNOWN_GROUP = _("Unknown subject group; use a group code from the inventory.")
+UNKNOWN_CATEGORY = _("Unknown data category; declare it in the inventory first.")
 UNDECLARED_PURPOSE = _(
-    "Purpose “%(code)s” is not declared in the inventory; data cannot be processed for it."
+    "This purpose is not declared in the inventory; data cannot be processed for it."
 )
-UNKNOWN_BASIS = _("Unknown legal basis “%(code)s”.")
+UNKNOWN_BASIS = _("Unknown legal basis code.")
 SPECIAL_NEEDS_CONSENT = _(
     "“%(category)s” is a special category of personal data: it needs explicit consent or an "
     "Art. 6(3) statutory ground."
@@ -188,14 +190,14 @@ def purpose_declared(code: str) -> ProcessingPurpose:
     """The active, declared purpose with this code; anything else is refused (C1)."""
     purpose = ProcessingPurpose.objects.filter(code=code, is_active=True).first()
     if purpose is None:
-        raise RecordErrors({"purpose": [str(UNDECLARED_PURPOSE % {"code": code})]})
+        raise RecordErrors({"purpose": [str(UNDECLARED_PURPOSE)]})
     return purpose
 
 
 def group_get(code: str) -> SubjectGroup:
     group = SubjectGroup.objects.filter(code=code).first()
     if group is None:
-        raise RecordErrors({"group": [str(UNKNOWN_GROUP % {"code": code})]})
+        raise RecordErrors({"group": [str(UNKNOWN_GROUP)]})
     return group
 
 
@@ -211,9 +213,9 @@ def item_check(
     """Purpose declared (C1) and a basis that fits the category (Art. 5 / Art. 6, C10)."""
     purpose = inventory.purposes.get(purpose_code)
     if purpose is None:
-        errors.add(f"{path}.purpose", UNDECLARED_PURPOSE % {"code": purpose_code})
+        errors.add(f"{path}.purpose", UNDECLARED_PURPOSE)
     if basis not in _LEGAL_BASES:
-        errors.add(f"{path}.legal_basis", UNKNOWN_BASIS % {"code": basis})
+        errors.add(f"{path}.legal_basis", UNKNOWN_BASIS)
     elif category.is_special and basis not in SPECIAL_CATEGORY_BASES:
         errors.add(f"{path}.legal_basis", SPECIAL_NEEDS_CONSENT % {"category": category.name})
     elif not category.is_special and basis not in ORDINARY_CATEGORY_BASES:
@@ -245,9 +247,7 @@ def items_validate(
         before = len(errors.errors)
         category = inventory.categories.get(raw.get("category"))
         if category is None:
-            errors.add(
-                f"{path}.items[{index}].category", UNKNOWN_CATEGORY % {"code": raw.get("category")}
-            )
+            errors.add(f"{path}.items[{index}].category", UNKNOWN_CATEGORY)
             continue
         basis = raw.get("legal_basis")
         # A batch repeats few (category, purpose, basis) triples: each is judged once.
@@ -293,7 +293,7 @@ def record_validate(
     before = len(errors.errors)
     group = inventory.groups.get(record.get("group"))
     if group is None:
-        errors.add(f"{path}.group", UNKNOWN_GROUP % {"code": record.get("group")})
+        errors.add(f"{path}.group", UNKNOWN_GROUP)
     name = _clean_text(record.get("name"), MAX_NAME)
     if name is None:
         errors.add(f"{path}.name", NAME_REQUIRED)

@@ -88,8 +88,8 @@ def test_errors_come_in_english_when_asked(acme):
 @pytest.mark.parametrize(
     ("item_change", "field", "message", "params"),
     [
-        ({"category": "shoe_size"}, "category", services.UNKNOWN_CATEGORY, {"code": "shoe_size"}),
-        ({"purpose": "resale"}, "purpose", services.UNDECLARED_PURPOSE, {"code": "resale"}),
+        ({"category": "shoe_size"}, "category", services.UNKNOWN_CATEGORY, None),
+        ({"purpose": "resale"}, "purpose", services.UNDECLARED_PURPOSE, None),
         (
             {"category": "health"},
             "legal_basis",

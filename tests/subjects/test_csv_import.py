@@ -342,3 +342,16 @@ def test_an_unconfirmed_upload_is_deleted_after_a_day(colleague, acme):
         assert csv_import_expire_stale() == 1
     job = _job(acme)
     assert job.status == CsvImport.Status.CANCELLED and job.sealed_content is None
+
+
+def test_a_shifted_column_puts_no_personal_value_into_the_stored_errors(colleague, acme):
+    # A TCKN in the group column and a name in the category column, as a shifted row gives.
+    shifted = row(group=TCKN_MEHMET, category="Mehmet Demir", purpose="0532 123 45 67")
+    _upload(colleague, csv_bytes([shifted]))
+    job = _job(acme)
+    assert set(job.row_errors) == {"2"}
+    with tenant_context(acme):
+        stored = [str(job.row_errors), *(str(h.row_errors) for h in job.history.all())]
+    for text in stored:
+        for value in (TCKN_MEHMET, "Mehmet", "0532"):
+            assert value not in text
