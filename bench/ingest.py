@@ -3,7 +3,8 @@
 The bulk path is what POST /api/v1/subjects/bulk/ runs after parsing JSON:
 records_validate() then register_ingest() per batch of subjects — validation,
 blind indexes, a data key per subject, AES-GCM for every value, COPY into the
-register and its history tables, one audit entry per batch, one transaction.
+register, its creation history copied server-side, one audit entry per batch, one
+transaction.
 
 The baseline loads the same rows in plaintext into two bare tables (primary
 keys only) with psycopg's binary COPY. Its headline figure is one COPY stream
