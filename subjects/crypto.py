@@ -29,7 +29,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.utils import timezone
 
-from subjects.models import TenantKey
+from subjects.models import SubjectKey, TenantKey
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -180,6 +180,18 @@ def keyring() -> Keyring:
     with _cache_lock:
         _keyrings[schema] = ring
     return ring
+
+
+def subject_cipher_of(subject) -> "SubjectCipher | None":
+    """The cipher of a stored subject (a DataSubject), or None once its key is destroyed."""
+    wrapped = (
+        SubjectKey.objects.filter(subject_id=subject.pk)
+        .values_list("wrapped_key", flat=True)
+        .first()
+    )
+    if wrapped is None:
+        return None
+    return keyring().subject_cipher(bytes(wrapped), str(subject.uuid))
 
 
 def forget_keyrings() -> None:

@@ -17,8 +17,13 @@ from django.db.models import Count, QuerySet
 from audit.models import Action
 from audit.services import audit_entry_create
 from config.kvkk import LegalBasis
-from subjects.crypto import keyring
-from subjects.models import DataSubject, IdentifierKind, Interaction, SubjectIdentifier, SubjectKey
+from subjects.crypto import keyring, subject_cipher_of
+from subjects.models import (
+    DataSubject,
+    IdentifierKind,
+    Interaction,
+    SubjectIdentifier,
+)
 from subjects.services import NORMALIZERS
 
 
@@ -124,10 +129,9 @@ class SubjectView:
 
 def subject_decrypt(subject: DataSubject) -> SubjectView:
     """Everything held for the subject, decrypted. Callers log the read (subject_read)."""
-    key = SubjectKey.objects.filter(subject_id=subject.pk).first()
-    if key is None:
+    cipher = subject_cipher_of(subject)
+    if cipher is None:
         return SubjectView(str(subject.uuid), subject.group.name, "", {}, [], [], destroyed=True)
-    cipher = keyring().subject_cipher(bytes(key.wrapped_key), str(subject.uuid))
     identifiers = {
         row.kind: cipher.decrypt(bytes(row.value_enc)) for row in subject.identifiers.all()
     }
@@ -193,10 +197,9 @@ def attachment_export(
 ) -> tuple[str, bytes]:
     """Decrypt an interaction's attachment for download; the export is logged with its purpose."""
     subject = interaction.subject
-    key = SubjectKey.objects.filter(subject_id=subject.pk).first()
-    if key is None or not interaction.attachment_path:
+    cipher = subject_cipher_of(subject) if interaction.attachment_path else None
+    if cipher is None:
         raise Interaction.DoesNotExist
-    cipher = keyring().subject_cipher(bytes(key.wrapped_key), str(subject.uuid))
     with default_storage.open(interaction.attachment_path) as handle:
         content = cipher.decrypt_bytes(handle.read())
     name = cipher.decrypt(bytes(interaction.attachment_name_enc))

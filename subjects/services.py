@@ -28,7 +28,7 @@ from audit.services import audit_entry_create
 from config.errors import PortalError
 from config.kvkk import ORDINARY_CATEGORY_BASES, SPECIAL_CATEGORY_BASES, LegalBasis
 from subjects import validators
-from subjects.crypto import keyring
+from subjects.crypto import SubjectCipher, keyring, subject_cipher_of
 from subjects.models import (
     DataCategory,
     DataSubject,
@@ -589,11 +589,11 @@ def _item_rows(
 # --- Single-subject writes -------------------------------------------------------------
 
 
-def _subject_cipher(subject: DataSubject):
-    key = SubjectKey.objects.filter(subject_id=subject.pk).first()
-    if key is None:
+def _subject_cipher(subject: DataSubject) -> SubjectCipher:
+    cipher = subject_cipher_of(subject)
+    if cipher is None:
         raise PortalError(SUBJECT_DESTROYED, code="subject_destroyed")
-    return keyring().subject_cipher(bytes(key.wrapped_key), str(subject.uuid))
+    return cipher
 
 
 @transaction.atomic
