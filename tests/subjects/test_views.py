@@ -24,13 +24,23 @@ def _ingest(tenant, *records) -> list[str]:
 
 
 def test_list_shows_references_but_no_personal_values(owner, acme):
-    _ingest(
+    item = subject_record()["items"][0]
+    ayse, mehmet = _ingest(
         acme,
         subject_record(),
-        subject_record(tckn=TCKN_MEHMET, identifiers={"tckn": TCKN_MEHMET}, name="Mehmet Demir"),
+        subject_record(
+            tckn=TCKN_MEHMET,
+            identifiers={"tckn": TCKN_MEHMET},
+            name="Mehmet Demir",
+            items=[item, {**item, "value": "Gül Sok. No:7"}],
+        ),
     )
-    page = owner.get(reverse("subjects:index")).content.decode()
-    assert page.count("/subjects/") >= 2
+    response = owner.get(reverse("subjects:index"))
+    page = response.content.decode()
+    rows = {(str(s.uuid), s.group.name, s.item_count) for s in response.context["page"]}
+    assert rows == {(ayse, "Müşteriler", 1), (mehmet, "Müşteriler", 2)}
+    for uuid in (ayse, mehmet):
+        assert reverse("subjects:detail", args=[uuid]) in page
     assert "Ayşe" not in page and "Mehmet" not in page and TCKN_AYSE not in page
 
 
