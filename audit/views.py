@@ -1,9 +1,9 @@
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
+from accounts.access import AUDIT_READERS, role_required
 from audit.models import Action
 from audit.selectors import audit_entry_list
-from tenants.accounts.access import AUDIT_READERS, role_required
 
 PAGE_SIZE = 50
 

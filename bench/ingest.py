@@ -39,12 +39,12 @@ from django.test import Client
 from django.urls import reverse
 from django_tenants.utils import tenant_context
 
+from accounts.models import Role, User
 from bench import data
 from subjects import selectors, services
 from subjects.api.auth import api_token_create
 from subjects.crypto import keyring
 from subjects.models import ApiToken
-from tenants.accounts.models import Role, User
 
 NAME = "ingest"
 RATIO_GOAL = 0.25  # the bulk path at least a quarter of raw COPY's items/s

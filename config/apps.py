@@ -2,4 +2,4 @@ from django.contrib.admin.apps import AdminConfig
 
 
 class PlatformAdminConfig(AdminConfig):
-    default_site = "config.admin_site.PlatformAdminSite"
+    default_site = "tenants.admin_site.PlatformAdminSite"

@@ -48,7 +48,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [PORTAL_BASE_DOMAIN, f".{PORTAL_BASE_D
 _PER_SCHEMA_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
-    "tenants.accounts",
+    "accounts",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django_otp",
@@ -96,7 +96,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "tenants.middleware.LanguageMiddleware",
     "tenants.middleware.TenantStatusMiddleware",
-    "tenants.accounts.middleware.RequireVerifiedDeviceMiddleware",
+    "accounts.middleware.RequireVerifiedDeviceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

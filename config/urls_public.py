@@ -8,6 +8,6 @@ from tenants.views import landing_view, undertaking_view
 urlpatterns = [
     path("", landing_view, name="landing"),
     path("admin/", admin.site.urls),
-    path("accounts/", include("tenants.accounts.urls")),
+    path("accounts/", include("accounts.urls")),
     path("undertaking/", undertaking_view, name="undertaking"),
 ]

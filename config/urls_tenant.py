@@ -6,7 +6,7 @@ from tenants.views import dashboard_view
 
 urlpatterns = [
     path("", dashboard_view, name="dashboard"),
-    path("accounts/", include("tenants.accounts.urls")),
+    path("accounts/", include("accounts.urls")),
     path("audit/", include("audit.urls")),
     path("requests/", include("requests.urls")),
     path("subjects/", include("subjects.urls")),

@@ -1,6 +1,6 @@
 from django.shortcuts import render
 
-from tenants.accounts.access import ANY_ROLE, role_required
+from accounts.access import ANY_ROLE, role_required
 
 
 @role_required(*ANY_ROLE)

@@ -1,7 +1,7 @@
 from django.db import connection
 
-from tenants.accounts.access import AUDIT_READERS
-from tenants.accounts.models import Role
+from accounts.access import AUDIT_READERS
+from accounts.models import Role
 
 
 def portal(request) -> dict:

@@ -16,12 +16,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import schema_context, tenant_context
 from faker import Faker
 
+from accounts.models import Role, User
 from subjects.api.auth import TOKEN_PREFIX, hash_token
 from subjects.crypto import tenant_key_create
 from subjects.models import ApiToken, DataSubject
 from subjects.services import inventory_starter_create, records_validate, register_ingest
 from subjects.validators import tckn_is_valid
-from tenants.accounts.models import Role, User
 from tenants.models import Tenant
 from tenants.services import platform_ensure, tenant_provision
 

@@ -1,7 +1,7 @@
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from tenants.accounts.models import User
+from accounts.models import User
 from tenants.models import Tenant, Undertaking, UndertakingVersion
 
 

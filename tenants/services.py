@@ -13,13 +13,13 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django_tenants.utils import schema_context, tenant_context
 
+from accounts.models import Role, User
+from accounts.services import staff_user_invite
 from audit.models import Action
 from audit.services import audit_entry_create
 from config.errors import PortalError
 from subjects.crypto import tenant_key_create
 from subjects.services import inventory_starter_create
-from tenants.accounts.models import Role, User
-from tenants.accounts.services import staff_user_invite
 from tenants.models import Domain, Tenant
 
 RESERVED_SLUGS = frozenset({"public", "www", "admin", "api", "static", "media", "platform", "mail"})

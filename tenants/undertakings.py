@@ -11,10 +11,10 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django_tenants.utils import schema_context
 
+from accounts.models import User
 from audit.models import Action
 from audit.services import audit_entry_create
 from config.errors import PortalError
-from tenants.accounts.models import User
 from tenants.models import Undertaking, UndertakingVersion
 from tenants.selectors import undertaking_version_current
 

@@ -4,10 +4,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
+from accounts.access import ANY_ROLE, otp_exempt, platform_staff_required, role_required
+from accounts.models import User
 from audit.selectors import audit_entry_list
 from config.errors import PortalError
-from tenants.accounts.access import ANY_ROLE, otp_exempt, platform_staff_required, role_required
-from tenants.accounts.models import User
 from tenants.forms import UndertakingSignForm
 from tenants.selectors import undertaking_version_current, user_has_current_undertaking
 from tenants.undertakings import undertaking_sign

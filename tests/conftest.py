@@ -18,9 +18,9 @@ from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import schema_context, tenant_context
 
+from accounts.models import Role, User
 from audit.models import Action
 from audit.services import audit_entry_create
-from tenants.accounts.models import Role, User
 from tenants.models import Tenant
 from tenants.services import platform_ensure, tenant_provision
 from tests.factories import staff_create

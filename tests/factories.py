@@ -5,7 +5,7 @@ import hashlib
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tenants.accounts.models import Role, User
+from accounts.models import Role, User
 
 PASSWORD = "Test-Parola-12345"
 

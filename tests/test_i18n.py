@@ -7,7 +7,7 @@ from django.conf import settings
 from django.urls import reverse
 from django_tenants.utils import tenant_context
 
-from tenants.accounts.models import User
+from accounts.models import User
 from tests.conftest import ROOT
 
 CATALOG = ROOT / "config" / "locale" / "tr" / "LC_MESSAGES" / "django.po"

@@ -7,10 +7,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.access import WRITERS, role_required
 from config.errors import PortalError
 from subjects import csv_import
 from subjects.models import CsvImport
-from tenants.accounts.access import WRITERS, role_required
 
 PREVIEW_ROWS = 200
 

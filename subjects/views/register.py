@@ -7,10 +7,10 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods
 
+from accounts.access import ANY_ROLE, role_required
 from subjects import selectors
 from subjects.forms import ReadPurposeForm, SubjectSearchForm
 from subjects.models import Interaction
-from tenants.accounts.access import ANY_ROLE, role_required
 
 PAGE_SIZE = 50
 

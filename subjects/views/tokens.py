@@ -5,11 +5,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.access import role_required
+from accounts.models import Role
 from subjects.api.auth import api_token_create, api_token_revoke
 from subjects.forms import ApiTokenForm
 from subjects.models import ApiToken
-from tenants.accounts.access import role_required
-from tenants.accounts.models import Role
 
 
 @role_required(Role.CONTROLLER_ADMIN)

@@ -10,8 +10,8 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import tenant_context
 
+from accounts.models import Role
 from audit.models import Action, AuditEntry
-from tenants.accounts.models import Role
 from tests.factories import PASSWORD, staff_create, totp_now
 
 
@@ -54,8 +54,8 @@ def test_wrong_second_factor_is_refused_and_logged(acme):
 
 def test_backup_code_works_exactly_once(acme):
     with tenant_context(acme):
-        from tenants.accounts.models import User
-        from tenants.accounts.services import backup_codes_regenerate
+        from accounts.models import User
+        from accounts.services import backup_codes_regenerate
 
         code = backup_codes_regenerate(user=User.objects.get(username="colleague"))[0]
     first, second = Client(HTTP_HOST=acme.host), Client(HTTP_HOST=acme.host)

@@ -5,8 +5,8 @@ from django.test import Client
 from django.urls import reverse
 from django_tenants.utils import tenant_context
 
+from accounts.models import Invitation, Role, User
 from audit.models import Action, AuditEntry
-from tenants.accounts.models import Invitation, Role, User
 from tests.conftest import portal_client
 
 PORTAL_PAGES = [
@@ -151,8 +151,8 @@ def test_admin_cannot_demote_or_deactivate_themselves(owner, acme):
 
 
 def test_service_never_removes_the_last_active_admin(acme):
+    from accounts.services import LAST_ADMIN, staff_user_update
     from config.errors import PortalError
-    from tenants.accounts.services import LAST_ADMIN, staff_user_update
 
     with tenant_context(acme):
         User.objects.filter(role=Role.CONTROLLER_ADMIN).exclude(username="owner").update(

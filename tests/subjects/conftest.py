@@ -6,9 +6,9 @@ import pytest
 from django.test import Client
 from django_tenants.utils import tenant_context
 
+from accounts.models import User
 from subjects.api.auth import api_token_create
 from subjects.models import ApiToken
-from tenants.accounts.models import User
 
 # Valid TCKNs (checksums hold), used across the tests.
 TCKN_AYSE = "10000000146"

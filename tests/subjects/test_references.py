@@ -19,6 +19,7 @@ from django.db.models import ProtectedError
 from django_tenants.utils import tenant_context
 from psycopg import errors as pg_errors
 
+from accounts.models import User
 from subjects import services
 from subjects.models import (
     DataCategory,
@@ -26,7 +27,6 @@ from subjects.models import (
     PersonalDataItem,
     SubjectIdentifier,
 )
-from tenants.accounts.models import User
 from tests.subjects.conftest import subject_record
 
 MISSING = 2_000_000_000

@@ -6,9 +6,9 @@ from django.test import Client
 from django.urls import reverse
 from django_tenants.utils import schema_context, schema_exists, tenant_context
 
+from accounts.models import Role, User
 from audit.tasks import verify_chain
 from config.errors import PortalError
-from tenants.accounts.models import Role, User
 from tenants.models import Domain, Tenant
 from tenants.services import SLUG_RESERVED, tenant_provision, tenant_set_status
 from tenants.validators import VKN_INVALID

@@ -15,9 +15,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from audit.models import Action, AuditEntry
 from config.errors import PortalError
-from tenants.accounts.models import User
 from tenants.models import Undertaking, UndertakingVersion
 from tenants.selectors import user_has_current_undertaking
 from tenants.undertakings import UNDERTAKING_NOT_CURRENT, undertaking_sign

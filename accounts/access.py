@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import Http404, HttpRequest
 
-from tenants.accounts.models import Role
+from accounts.models import Role
 
 ANY_ROLE = tuple(Role)
 # Roles that may read the processing log (işleme kayıtları).

@@ -13,10 +13,10 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.models import Invitation, Role, User
 from audit.models import Action
 from audit.services import audit_entry_create
 from config.errors import PortalError
-from tenants.accounts.models import Invitation, Role, User
 
 INVITATION_INVALID = _("This invitation link is invalid, expired or already used.")
 USERNAME_TAKEN = _("A user with this user name already exists.")

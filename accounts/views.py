@@ -15,19 +15,19 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from audit.models import Action
-from audit.services import audit_entry_create
-from config.errors import PortalError
-from tenants.accounts import services
-from tenants.accounts.access import otp_exempt, role_required
-from tenants.accounts.forms import (
+from accounts import services
+from accounts.access import otp_exempt, role_required
+from accounts.forms import (
     LoginForm,
     SetPasswordForm,
     StaffInviteForm,
     StaffUpdateForm,
     TokenForm,
 )
-from tenants.accounts.models import Role, User
+from accounts.models import Role, User
+from audit.models import Action
+from audit.services import audit_entry_create
+from config.errors import PortalError
 
 _ENROLL_SESSION_KEY = "enrolling_device_id"
 

@@ -5,6 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class AccountsConfig(AppConfig):
     """People: platform admins in the public schema, controller staff in each tenant schema."""
 
-    name = "tenants.accounts"
+    name = "accounts"
     label = "accounts"
     verbose_name = _("Accounts")

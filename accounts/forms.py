@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from tenants.accounts.models import Role
+from accounts.models import Role
 
 
 class LoginForm(AuthenticationForm):
