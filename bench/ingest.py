@@ -1,7 +1,7 @@
 """Register ingest benchmark: the bulk path against a raw COPY of the same rows.
 
 The bulk path is what POST /api/v1/subjects/bulk/ runs after parsing JSON:
-records_validate() then register_ingest() per batch of subjects — validation,
+records_validate(records=) then register_ingest() per batch of subjects — validation,
 blind indexes, a data key per subject, AES-GCM for every value, COPY into the
 register, its creation history copied server-side, one audit entry per batch, one
 transaction.
@@ -41,7 +41,7 @@ from django_tenants.utils import tenant_context
 
 from accounts.models import Role, User
 from bench import data
-from subjects import selectors, services
+from subjects import selectors, services, validation
 from subjects.api.auth import api_token_create
 from subjects.crypto import keyring
 from subjects.models import ApiToken
@@ -285,7 +285,7 @@ class Figures:
 def bulk_ingest(records: list[dict]) -> tuple[float, float]:
     """The measured path, one transaction per batch as the API does it: (validate s, total s)."""
     began = time.perf_counter()
-    inputs = services.records_validate(records)
+    inputs = validation.records_validate(records=records)
     validated = time.perf_counter()
     services.register_ingest(inputs=inputs, actor_label="bench", source="bench")
     return validated - began, time.perf_counter() - began

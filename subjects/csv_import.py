@@ -27,7 +27,7 @@ from audit.models import Action
 from audit.services import audit_entry_create
 from config.celery import app
 from config.errors import PortalError
-from subjects import services
+from subjects import services, validation
 from subjects.crypto import keyring
 from subjects.models import CsvImport, IdentifierKind
 
@@ -208,7 +208,7 @@ def group_rows(
 
 def check(rows: list[dict[str, str]]) -> tuple[list[Group], dict[str, list[str]]]:
     """Every row through the register's rules; errors keyed by row number."""
-    inventory = services.Inventory()
+    inventory = validation.Inventory()
     errors: dict[str, list[str]] = {}
 
     def add(number: int, column: str, message: Any) -> None:
@@ -219,17 +219,19 @@ def check(rows: list[dict[str, str]]) -> tuple[list[Group], dict[str, list[str]]
         for column, cell in row.items():
             if formula_risk(cell):
                 add(number, column, FORMULA_CELL)
-        collector = services.ErrorCollector()
+        collector = validation.ErrorCollector()
         raw = {kind: row[kind] for kind in _IDENTIFIER_COLUMNS}
-        identifiers.append(services.identifiers_normalize(raw, path="id", errors=collector))
+        identifiers.append(validation.identifiers_normalize(raw=raw, path="id", errors=collector))
         for path, messages in collector.errors.items():
             bad_identifiers.add(number)
             for message in messages:
                 add(number, path.removeprefix("id."), message)
     groups = group_rows(rows, identifiers, add)
     for group in groups:
-        collector = services.ErrorCollector()
-        services.record_validate(group.record, inventory=inventory, path="r", errors=collector)
+        collector = validation.ErrorCollector()
+        validation.record_validate(
+            record=group.record, inventory=inventory, path="r", errors=collector
+        )
         for path, messages in collector.errors.items():
             match = re.match(r"^r\.items\[(\d+)\]\.(\w+)", path)
             if match:
@@ -459,9 +461,11 @@ def _ingest(job, groups, outcome, rejected, *, all_or_nothing: bool) -> tuple[in
         try:
             with transaction.atomic():
                 result = services.register_ingest(
-                    inputs=services.records_validate(records), actor=job.created_by, source="csv"
+                    inputs=validation.records_validate(records=records),
+                    actor=job.created_by,
+                    source="csv",
                 )
-        except services.RecordErrors as exc:
+        except validation.RecordErrors as exc:
             if all_or_nothing:
                 raise PortalError(exc.message, code="conflict") from exc
             result = _ingest_one_by_one(job, batch, records, rejected)
@@ -488,9 +492,11 @@ def _ingest_one_by_one(job, batch, records, rejected) -> _Tally:
         try:
             with transaction.atomic():
                 result = services.register_ingest(
-                    inputs=services.records_validate([record]), actor=job.created_by, source="csv"
+                    inputs=validation.records_validate(records=[record]),
+                    actor=job.created_by,
+                    source="csv",
                 )
-        except services.RecordErrors as exc:
+        except validation.RecordErrors as exc:
             for number in group.rows:
                 rejected.setdefault(
                     number, [str(m) for messages in exc.errors.values() for m in messages]

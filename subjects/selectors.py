@@ -26,7 +26,7 @@ from subjects.models import (
     PersonalDataItem,
     SubjectIdentifier,
 )
-from subjects.services import NORMALIZERS
+from subjects.validation import NORMALIZERS
 
 
 def subject_list() -> QuerySet[DataSubject]:

@@ -19,8 +19,10 @@ from faker import Faker
 from accounts.models import Role, User
 from subjects.api.auth import TOKEN_PREFIX, hash_token
 from subjects.crypto import tenant_key_create
+from subjects.inventory import inventory_starter_create
 from subjects.models import ApiToken, DataSubject
-from subjects.services import inventory_starter_create, records_validate, register_ingest
+from subjects.services import register_ingest
+from subjects.validation import records_validate
 from subjects.validators import tckn_is_valid
 from tenants.models import Tenant
 from tenants.services import platform_ensure, tenant_provision
@@ -198,7 +200,7 @@ def _ensure_register(*, faker: Faker, subjects: int) -> None:
                 ],
             }
         )
-    register_ingest(inputs=records_validate(records), actor_label="demo", source="demo")
+    register_ingest(inputs=records_validate(records=records), actor_label="demo", source="demo")
 
 
 _DISTRICTS = [

@@ -19,7 +19,7 @@ from audit.models import Action
 from audit.services import audit_entry_create
 from config.errors import PortalError
 from subjects.crypto import tenant_key_create
-from subjects.services import inventory_starter_create
+from subjects.inventory import inventory_starter_create
 from tenants.models import Domain, Tenant
 
 RESERVED_SLUGS = frozenset({"public", "www", "admin", "api", "static", "media", "platform", "mail"})

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from config.errors import PortalError
-from subjects.services import RecordErrors
+from subjects.validation import RecordErrors
 
 MALFORMED_JSON = _("The request body is not valid JSON.")
 PAYLOAD_TOO_LARGE = _("The request body is larger than %(limit)s bytes.")

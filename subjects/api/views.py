@@ -11,7 +11,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from subjects import selectors, services
+from subjects import selectors, services, validation
 from subjects.api import schema  # noqa: F401  (registers the auth scheme)
 from subjects.api import serializers as s
 from subjects.models import DataSubject, PersonalDataItem
@@ -63,11 +63,11 @@ class SubjectUpsertView(APIView):
         body = s.SubjectRecordSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            inputs = services.records_validate([body.validated_data])
+            inputs = validation.records_validate(records=[body.validated_data])
             result = services.register_ingest(inputs=inputs, source="api", **_actor(request))
-        except services.RecordErrors as exc:
+        except validation.RecordErrors as exc:
             # one record: paths as in the body ("identifiers.tckn"), not "subjects[0].identifiers.tckn"
-            raise services.RecordErrors(
+            raise validation.RecordErrors(
                 {_single(path): msgs for path, msgs in exc.errors.items()}
             ) from exc
         return Response(
@@ -85,7 +85,7 @@ class BulkView(APIView):
     def post(self, request):
         body = s.BulkSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        inputs = services.records_validate(body.validated_data["subjects"])
+        inputs = validation.records_validate(records=body.validated_data["subjects"])
         result = services.register_ingest(inputs=inputs, source="api-bulk", **_actor(request))
         return Response(_result(result), status=status.HTTP_201_CREATED)
 
@@ -148,8 +148,8 @@ class SubjectDetailView(APIView):
         body = s.SubjectUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        group = services.group_get(data["group"]) if "group" in data else None
-        identifiers = services.identifiers_clean(data.get("identifiers") or {})
+        group = validation.group_get(code=data["group"]) if "group" in data else None
+        identifiers = validation.identifiers_clean(raw=data.get("identifiers") or {})
         subject = services.subject_update(
             subject=subject,
             name=data.get("name"),
@@ -190,7 +190,7 @@ class ItemUpdateView(APIView):
         body = s.ItemUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
-        purpose = services.purpose_declared(data["purpose"]) if "purpose" in data else None
+        purpose = validation.purpose_declared(code=data["purpose"]) if "purpose" in data else None
         item = services.item_update(
             item=item,
             value=data.get("value"),
@@ -216,7 +216,7 @@ class InteractionCreateView(APIView):
         body = s.InteractionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        purpose = services.purpose_declared(data["purpose"])
+        purpose = validation.purpose_declared(code=data["purpose"])
         attachment = name = None
         if "attachment" in data:
             try:

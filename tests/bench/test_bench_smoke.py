@@ -4,7 +4,7 @@ from django.db import connection
 from django_tenants.utils import tenant_context
 
 from bench import data, ingest
-from subjects import services
+from subjects import validation
 from subjects.models import DataSubject, PersonalDataItem
 from subjects.validators import tckn_is_valid
 
@@ -42,7 +42,7 @@ def test_generated_records_pass_validation_with_distinct_identifiers(acme):
     records = data.records(0, 300, 10)
 
     with tenant_context(acme):
-        inputs = services.records_validate(records)
+        inputs = validation.records_validate(records=records)
 
     assert len(inputs) == 300 and all(len(inp.items) == 10 for inp in inputs)
     for kind in ("tckn", "email", "phone", "customer_no"):

@@ -11,7 +11,7 @@ from django.utils import translation
 from django_tenants.utils import tenant_context
 
 from audit.models import Action, AuditEntry
-from subjects import services
+from subjects import validation
 from subjects.api.auth import api_token_revoke
 from subjects.models import ApiToken, DataSubject, Interaction, PersonalDataItem
 from subjects.validators import TCKN_INVALID
@@ -88,19 +88,19 @@ def test_errors_come_in_english_when_asked(acme):
 @pytest.mark.parametrize(
     ("item_change", "field", "message", "params"),
     [
-        ({"category": "shoe_size"}, "category", services.UNKNOWN_CATEGORY, None),
-        ({"purpose": "resale"}, "purpose", services.UNDECLARED_PURPOSE, None),
+        ({"category": "shoe_size"}, "category", validation.UNKNOWN_CATEGORY, None),
+        ({"purpose": "resale"}, "purpose", validation.UNDECLARED_PURPOSE, None),
         (
             {"category": "health"},
             "legal_basis",
-            services.SPECIAL_NEEDS_CONSENT,
+            validation.SPECIAL_NEEDS_CONSENT,
             {"category": "Sağlık"},
         ),
-        ({"legal_basis": "art6_3"}, "legal_basis", services.STATUTORY_ONLY_SPECIAL, None),
+        ({"legal_basis": "art6_3"}, "legal_basis", validation.STATUTORY_ONLY_SPECIAL, None),
         (
             {"collected_at": "2099-01-01T00:00:00Z"},
             "collected_at",
-            services.COLLECTED_IN_FUTURE,
+            validation.COLLECTED_IN_FUTURE,
             None,
         ),
     ],

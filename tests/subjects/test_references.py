@@ -20,7 +20,7 @@ from django_tenants.utils import tenant_context
 from psycopg import errors as pg_errors
 
 from accounts.models import User
-from subjects import services
+from subjects import bulk, services, validation
 from subjects.models import (
     DataCategory,
     DataSubject,
@@ -43,7 +43,7 @@ def stored(acme):
     """One subject with one item, stored through the register; yields (subject, item)."""
     with tenant_context(acme):
         services.register_ingest(
-            inputs=services.records_validate([subject_record()]), source="test"
+            inputs=validation.records_validate(records=[subject_record()]), source="test"
         )
         item = PersonalDataItem.objects.select_related("subject").get()
         yield item.subject, item
@@ -89,7 +89,7 @@ def test_a_copy_of_identifiers_for_a_missing_subject_is_refused(stored):
         (MISSING, "customer_no", b"\x02", b"b" * 32),
     ]
     with pytest.raises(IntegrityError), transaction.atomic():
-        services._copy(SubjectIdentifier, services.IDENTIFIER_COLUMNS, rows)
+        bulk.copy_rows(SubjectIdentifier, services.IDENTIFIER_COLUMNS, rows)
     assert SubjectIdentifier.objects.filter(kind="customer_no").count() == 0
 
 
@@ -231,7 +231,7 @@ def test_bulk_ingest_records_each_new_row_in_its_history(acme):
         owner = User.objects.get(username="owner")
         records = [subject_record(), subject_record("12345678950", name="Mehmet Kaya")]
         result = services.register_ingest(
-            inputs=services.records_validate(records), actor=owner, source="test"
+            inputs=validation.records_validate(records=records), actor=owner, source="test"
         )
         items = PersonalDataItem.objects.all()
         assert result.items == items.count() == 2

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from audit.models import Action, AuditEntry
-from subjects import services
+from subjects import services, validation
 from subjects.models import ApiToken, DataSubject
 from tests.subjects.conftest import TCKN_AYSE, TCKN_MEHMET, ApiClient, make_token, subject_record
 
@@ -18,7 +18,7 @@ from tests.subjects.conftest import TCKN_AYSE, TCKN_MEHMET, ApiClient, make_toke
 def _ingest(tenant, *records) -> list[str]:
     with tenant_context(tenant):
         result = services.register_ingest(
-            inputs=services.records_validate(list(records)), source="test"
+            inputs=validation.records_validate(records=list(records)), source="test"
         )
     return [str(uuid) for uuid in result.subjects]
 

@@ -1,0 +1,290 @@
+"""Checks every write to the register makes first (KVKK Art. 4, 5, 6; commitments C1, C10).
+
+A purpose that is not declared is refused (C1); a special category needs
+explicit consent or an Art. 6(3) ground (C10); identifiers are normalised
+before they are hashed. Raw records come from the API (JSON) and CSV rows
+alike, so a CSV can do nothing the API could not.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+
+from config.errors import PortalError
+from config.kvkk import ORDINARY_CATEGORY_BASES, SPECIAL_CATEGORY_BASES, LegalBasis
+from subjects import validators
+from subjects.models import (
+    DataCategory,
+    IdentifierKind,
+    ProcessingPurpose,
+    SubjectGroup,
+)
+
+# Messages never repeat the offending value: a CSV file with a shifted column would put a
+# TCKN or a name there, and CSV row errors are stored (CsvImport.row_errors, its report).
+UNKNOWN_GROUP = _("Unknown subject group; use a group code from the inventory.")
+UNKNOWN_CATEGORY = _("Unknown data category; declare it in the inventory first.")
+UNDECLARED_PURPOSE = _(
+    "This purpose is not declared in the inventory; data cannot be processed for it."
+)
+UNKNOWN_BASIS = _("Unknown legal basis code.")
+SPECIAL_NEEDS_CONSENT = _(
+    "“%(category)s” is a special category of personal data: it needs explicit consent or an "
+    "Art. 6(3) statutory ground."
+)
+STATUTORY_ONLY_SPECIAL = _(
+    "The Art. 6(3) ground applies only to special categories of personal data."
+)
+NAME_REQUIRED = _("The name is required (at most 200 characters).")
+IDENTIFIER_REQUIRED = _(
+    "At least one identifier (TCKN, passport, e-mail, phone or customer no.) is required."
+)
+UNKNOWN_IDENTIFIER = _("Unknown identifier kind “%(kind)s”.")
+VALUE_REQUIRED = _("The value is required (at most 10,000 characters).")
+SOURCE_REQUIRED = _("The source system is required (at most 80 characters).")
+COLLECTED_IN_FUTURE = _("The collection time cannot be in the future.")
+LAST_USED_BEFORE_COLLECTED = _("Last use cannot be earlier than collection.")
+INVALID_MOMENT = _("Enter a date and time such as 2025-03-01T10:00:00+03:00.")
+
+# Enum .values rebuilds a list on every call; the hot validation path checks sets.
+_IDENTIFIER_KINDS = frozenset(IdentifierKind.values)
+_LEGAL_BASES = frozenset(LegalBasis.values)
+
+MAX_NAME = 200
+MAX_VALUE = 10_000
+MAX_SOURCE = 80
+
+
+NORMALIZERS = {
+    IdentifierKind.TCKN: validators.normalize_tckn,
+    IdentifierKind.PASSPORT: validators.normalize_passport,
+    IdentifierKind.EMAIL: validators.normalize_email,
+    IdentifierKind.PHONE: validators.normalize_phone,
+    IdentifierKind.CUSTOMER_NO: validators.normalize_customer_no,
+}
+
+
+class RecordErrors(PortalError):
+    """Validation failed; ``errors`` maps a field path (``subjects[3].items[0].purpose``) to messages."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        first_path, first = next(iter(errors.items()))
+        super().__init__(first[0], code="invalid", field=first_path)
+        self.errors = errors
+
+
+@dataclass
+class ItemInput:
+    category: DataCategory
+    purpose: ProcessingPurpose
+    legal_basis: str
+    source_system: str
+    value: str
+    collected_at: datetime
+    last_used_at: datetime | None = None
+
+
+@dataclass
+class SubjectInput:
+    group: SubjectGroup
+    name: str
+    identifiers: dict[str, str]  # kind → normalised value
+    items: list[ItemInput] = field(default_factory=list)
+
+
+class Inventory:
+    """The controller's declared groups, categories and purposes, loaded once per call."""
+
+    def __init__(self) -> None:
+        self.groups = {group.code: group for group in SubjectGroup.objects.all()}
+        self.categories = {category.code: category for category in DataCategory.objects.all()}
+        self.purposes = {
+            purpose.code: purpose for purpose in ProcessingPurpose.objects.filter(is_active=True)
+        }
+        # (category, purpose, basis) triples item_check() has passed, with their purpose
+        self.checked: dict[tuple[str, Any, Any], ProcessingPurpose] = {}
+
+
+class ErrorCollector:
+    def __init__(self) -> None:
+        self.errors: dict[str, list[str]] = {}
+
+    def add(self, path: str, message: Any) -> None:
+        self.errors.setdefault(path, []).append(str(message))
+
+
+def _clean_text(value: Any, limit: int) -> str | None:
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    return value if 0 < len(value) <= limit else None
+
+
+def identifiers_normalize(
+    *, raw: dict[str, Any], path: str, errors: ErrorCollector
+) -> dict[str, str]:
+    cleaned: dict[str, str] = {}
+    for kind, value in (raw or {}).items():
+        if kind not in _IDENTIFIER_KINDS:
+            errors.add(f"{path}.{kind}", UNKNOWN_IDENTIFIER % {"kind": kind})
+            continue
+        if value in (None, ""):
+            continue
+        try:
+            cleaned[kind] = NORMALIZERS[kind](str(value))
+        except ValidationError as exc:
+            errors.add(f"{path}.{kind}", exc.messages[0])
+    return cleaned
+
+
+def identifiers_clean(*, raw: dict[str, Any]) -> dict[str, str]:
+    """Normalised identifiers of one subject, or RecordErrors naming each bad one."""
+    errors = ErrorCollector()
+    cleaned = identifiers_normalize(raw=raw, path="identifiers", errors=errors)
+    if errors.errors:
+        raise RecordErrors(errors.errors)
+    return cleaned
+
+
+def purpose_declared(*, code: str) -> ProcessingPurpose:
+    """The active, declared purpose with this code; anything else is refused (C1)."""
+    purpose = ProcessingPurpose.objects.filter(code=code, is_active=True).first()
+    if purpose is None:
+        raise RecordErrors({"purpose": [str(UNDECLARED_PURPOSE)]})
+    return purpose
+
+
+def group_get(*, code: str) -> SubjectGroup:
+    group = SubjectGroup.objects.filter(code=code).first()
+    if group is None:
+        raise RecordErrors({"group": [str(UNKNOWN_GROUP)]})
+    return group
+
+
+def item_check(
+    *,
+    category: DataCategory,
+    purpose_code: str,
+    basis: str,
+    inventory: Inventory,
+    path: str,
+    errors: ErrorCollector,
+) -> ProcessingPurpose | None:
+    """Purpose declared (C1) and a basis that fits the category (Art. 5 / Art. 6, C10)."""
+    purpose = inventory.purposes.get(purpose_code)
+    if purpose is None:
+        errors.add(f"{path}.purpose", UNDECLARED_PURPOSE)
+    if basis not in _LEGAL_BASES:
+        errors.add(f"{path}.legal_basis", UNKNOWN_BASIS)
+    elif category.is_special and basis not in SPECIAL_CATEGORY_BASES:
+        errors.add(f"{path}.legal_basis", SPECIAL_NEEDS_CONSENT % {"category": category.name})
+    elif not category.is_special and basis not in ORDINARY_CATEGORY_BASES:
+        errors.add(f"{path}.legal_basis", STATUTORY_ONLY_SPECIAL)
+    return purpose
+
+
+def _moment(value: Any, path: str, errors: ErrorCollector) -> datetime | None:
+    """A timestamp from the API (already parsed) or a CSV cell (ISO 8601 text)."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value
+    parsed = parse_datetime(str(value).strip()) if isinstance(value, str) else None
+    if parsed is None:
+        errors.add(path, INVALID_MOMENT)
+        return None
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
+
+
+def items_validate(
+    *, raw_items: Sequence[dict[str, Any]], inventory: Inventory, path: str, errors: ErrorCollector
+) -> list[ItemInput]:
+    """Check items against the inventory; collect errors under ``<path>.items[i]``."""
+    items = []
+    now = timezone.now()
+    checked = inventory.checked
+    for index, raw in enumerate(raw_items):
+        before = len(errors.errors)
+        category = inventory.categories.get(raw.get("category"))
+        if category is None:
+            errors.add(f"{path}.items[{index}].category", UNKNOWN_CATEGORY)
+            continue
+        basis = raw.get("legal_basis")
+        # A batch repeats few (category, purpose, basis) triples: each is judged once.
+        triple = (category.code, raw.get("purpose"), basis)
+        purpose = checked.get(triple)
+        if purpose is None:
+            purpose = item_check(
+                category=category,
+                purpose_code=raw.get("purpose"),
+                basis=basis,
+                inventory=inventory,
+                path=f"{path}.items[{index}]",
+                errors=errors,
+            )
+            if purpose is not None and len(errors.errors) == before:
+                checked[triple] = purpose
+        value = raw.get("value")
+        if not (isinstance(value, str) and 0 < len(value) <= MAX_VALUE):
+            value = None
+            errors.add(f"{path}.items[{index}].value", VALUE_REQUIRED)
+        source = _clean_text(raw.get("source_system"), MAX_SOURCE)
+        if source is None:
+            errors.add(f"{path}.items[{index}].source_system", SOURCE_REQUIRED)
+        collected = raw.get("collected_at")
+        if not isinstance(collected, datetime):
+            collected = _moment(collected, f"{path}.items[{index}].collected_at", errors) or now
+        last_used = raw.get("last_used_at")
+        if last_used is not None and not isinstance(last_used, datetime):
+            last_used = _moment(last_used, f"{path}.items[{index}].last_used_at", errors)
+        if collected > now:
+            errors.add(f"{path}.items[{index}].collected_at", COLLECTED_IN_FUTURE)
+        if last_used is not None and last_used < collected:
+            errors.add(f"{path}.items[{index}].last_used_at", LAST_USED_BEFORE_COLLECTED)
+        if len(errors.errors) == before:
+            items.append(ItemInput(category, purpose, basis, source, value, collected, last_used))
+    return items
+
+
+def record_validate(
+    *, record: dict[str, Any], inventory: Inventory, path: str, errors: ErrorCollector
+) -> SubjectInput | None:
+    """Turn one raw record (API JSON or CSV row) into a checked SubjectInput, or collect errors."""
+    before = len(errors.errors)
+    group = inventory.groups.get(record.get("group"))
+    if group is None:
+        errors.add(f"{path}.group", UNKNOWN_GROUP)
+    name = _clean_text(record.get("name"), MAX_NAME)
+    if name is None:
+        errors.add(f"{path}.name", NAME_REQUIRED)
+    identifiers = identifiers_normalize(
+        raw=record.get("identifiers") or {}, path=f"{path}.identifiers", errors=errors
+    )
+    if not identifiers and not any(key.startswith(f"{path}.identifiers") for key in errors.errors):
+        errors.add(f"{path}.identifiers", IDENTIFIER_REQUIRED)
+    items = items_validate(
+        raw_items=record.get("items") or [], inventory=inventory, path=path, errors=errors
+    )
+    if len(errors.errors) > before:
+        return None
+    return SubjectInput(group=group, name=name, identifiers=identifiers, items=items)
+
+
+def records_validate(
+    *, records: Sequence[dict[str, Any]], prefix: str = "subjects"
+) -> list[SubjectInput]:
+    """Validate a whole batch; raise RecordErrors with every problem, or return the inputs."""
+    inventory, errors = Inventory(), ErrorCollector()
+    inputs = [
+        record_validate(record=r, inventory=inventory, path=f"{prefix}[{i}]", errors=errors)
+        for i, r in enumerate(records)
+    ]
+    if errors.errors:
+        raise RecordErrors(errors.errors)
+    return inputs
