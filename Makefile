@@ -14,14 +14,16 @@ test:
 	@bash scripts/services.sh
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	.venv/bin/lint-imports --no-logo --no-cache
 	$(PY) manage.py makemigrations --check --dry-run --settings=config.test_settings --skip-checks
 	$(PY) scripts/with_stores.py $(PY) -m pytest
 
-## lint: ruff check and format check only
+## lint: ruff check, format check and the layer contracts
 lint:
 	@bash scripts/bootstrap.sh
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	.venv/bin/lint-imports --no-logo --no-cache
 
 ## bench: the benchmarks under bench/, each against a baseline measured in the same run
 bench:

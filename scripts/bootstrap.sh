@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Idempotent set-up: a Python 3.11 virtualenv in .venv with the locked dependencies,
+# Idempotent set-up: a Python 3.11 virtualenv in .venv with the locked dependencies
+# (requirements/dev.txt: the runtime lock plus test, demo and embedded-server packages),
 # plus, with --system-test-deps, the Debian packages the test suite needs
 # (Chromium for the browser test, gettext for the catalogue check).
 set -euo pipefail
@@ -27,9 +28,9 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv 2>/dev/null || { apt_install "false:python3-venv"; "$PYTHON" -m venv .venv; }
 fi
 stamp=.venv/.installed
-if [ ! -f "$stamp" ] || [ requirements/lock.txt -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ requirements/lock.txt -nt "$stamp" ] || [ requirements/dev.txt -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -r requirements/lock.txt
+  .venv/bin/python -m pip install --quiet -r requirements/dev.txt
   touch "$stamp"
 fi
 
