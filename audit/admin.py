@@ -7,7 +7,7 @@ from audit.models import AuditEntry
 class AuditEntryAdmin(admin.ModelAdmin):
     """The platform's own processing log, read-only: the database refuses changes anyway."""
 
-    list_display = ["seq", "at", "actor_label", "action", "object_type", "object_id"]
+    list_display = ["id", "at", "actor_label", "action", "object_type", "object_id"]
     list_filter = ["action"]
     search_fields = ["actor_label", "object_id"]
 

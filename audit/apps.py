@@ -7,4 +7,4 @@ class AuditConfig(AppConfig):
     verbose_name = _("Audit trail")
 
     def ready(self) -> None:
-        from audit import receivers  # noqa: F401  (connects log-in / log-out receivers)
+        from audit import checks, receivers  # noqa: F401  (registers the role check and receivers)

@@ -1,10 +1,17 @@
 """The processing log (işleme kayıtları): an append-only, hash-chained journal per schema.
 
-Each entry stores the hash of the one before it, so changing or removing any
-entry breaks every later link. The database refuses UPDATE, DELETE and
-TRUNCATE on the table (see migration 0002), so not even a bug in this code can
-rewrite history. Entries never hold personal data values, only references,
-so destroying a subject's data never requires touching the journal.
+An entry is written in the transaction of the act it records, so it exists
+exactly when the act does. Right after that transaction commits, the entry is
+linked into the schema's chain: its ChainLink holds its sequence number, the
+hash of the link before and a hash over its own content, so changing or
+removing any entry breaks every later link. Linking takes the per-schema lock
+only for that short step, never for a whole business transaction.
+
+The runtime database role may only INSERT and SELECT entries and links (and
+the database refuses UPDATE, DELETE and TRUNCATE on both, see migrations); it
+may delete from the queue of entries awaiting their link. Entries never hold
+personal data values, only references, so destroying a subject's data never
+requires touching the journal.
 """
 
 from django.db import models
@@ -26,10 +33,10 @@ class Action(models.TextChoices):
     DEVICE_ENROLLED = "device_enrolled", _("Second factor enrolled")
     PERMISSION_CHANGE = "permission_change", _("Permission change")
     TENANT_CHANGE = "tenant_change", _("Controller status change")
+    INTEGRITY_ERROR = "integrity_error", _("Integrity check failed")
 
 
 class AuditEntry(models.Model):
-    seq = models.PositiveBigIntegerField(_("sequence"), unique=True)
     at = models.DateTimeField(_("time"))
     actor_id = models.BigIntegerField(_("actor id"), null=True, blank=True)
     actor_label = models.CharField(_("actor"), max_length=150)
@@ -40,17 +47,45 @@ class AuditEntry(models.Model):
     purpose = models.CharField(_("purpose"), max_length=255, blank=True)
     detail = models.JSONField(_("detail"), default=dict, blank=True)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    entry_hash = models.CharField(max_length=64, unique=True)
 
     class Meta:
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit entries")
-        ordering = ["-seq"]
+        ordering = ["-id"]
         indexes = [
-            models.Index(fields=["action", "-seq"], name="audit_action_seq_idx"),
+            models.Index(fields=["action", "-id"], name="audit_action_id_idx"),
             models.Index(fields=["subject_ref"], name="audit_subject_idx"),
         ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action} {self.actor_label}"
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.actor_label}"
+
+
+class ChainLink(models.Model):
+    """An entry's place in its schema's chain, appended right after the entry's transaction."""
+
+    seq = models.PositiveBigIntegerField(_("sequence"), unique=True)
+    entry = models.OneToOneField(
+        AuditEntry, on_delete=models.PROTECT, related_name="link", verbose_name=_("audit entry")
+    )
+    prev_hash = models.CharField(max_length=64)
+    entry_hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("chain link")
+        verbose_name_plural = _("chain links")
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"#{self.seq}"
+
+
+class UnlinkedEntry(models.Model):
+    """The queue of committed entries still waiting for their ChainLink (usually for milliseconds)."""
+
+    entry = models.OneToOneField(
+        AuditEntry, on_delete=models.PROTECT, primary_key=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"entry {self.entry_id} awaiting its link"

@@ -1,15 +1,34 @@
-"""Log-ins, log-outs and failed log-ins enter the processing log.
+"""Log-ins, log-outs and failed log-ins enter the processing log; migrations end with grants.
 
 These are the only signal receivers in the project: Django raises these
-events from inside its auth machinery (the portal, the admin, the API), and a
-receiver is the one place that sees all of them.
+events from inside its auth machinery (the portal, the admin, the API) and
+after every migration of every schema, and a receiver is the one place that
+sees all of them.
 """
 
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db import connections
+from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 
-from audit.models import Action
+from audit.models import Action, AuditEntry, ChainLink
 from audit.services import audit_entry_create
+from config.db_roles import grant_runtime_privileges
+
+# Tables the runtime role may only append to and read.
+APPEND_ONLY_TABLES = (AuditEntry._meta.db_table, ChainLink._meta.db_table)
+
+
+@receiver(post_migrate, dispatch_uid="audit_runtime_grants")
+def _grant_runtime_privileges(sender, using, **kwargs):
+    """After each migration (each schema, each database), grant the runtime role its rights."""
+    if sender.label != "audit":  # post_migrate is sent once per app; grant once per run
+        return
+    with connections[using].cursor() as cursor:
+        grant_runtime_privileges(
+            cursor=cursor, runtime=settings.DB_RUNTIME_USER, append_only=APPEND_ONLY_TABLES
+        )
 
 
 @receiver(user_logged_in, dispatch_uid="audit_login")

@@ -2,16 +2,20 @@
 
 import hashlib
 import json
+import logging
 from typing import Any
 
 from django.db import connection, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django_tenants.utils import schema_context
 
-from audit.models import Action, AuditEntry
+from audit.models import Action, AuditEntry, ChainLink, UnlinkedEntry
+
+logger = logging.getLogger(__name__)
 
 GENESIS_HASH = "0" * 64
-# Key space of the advisory lock that serialises appends to one schema's chain.
+# Key space of the advisory lock that serialises linking in one schema's chain.
 _CHAIN_LOCK_CLASS = 0x4B564B4B  # "KVKK"
 
 
@@ -51,17 +55,19 @@ def audit_entry_create(
     detail: dict[str, Any] | None = None,
     request: HttpRequest | None = None,
 ) -> AuditEntry:
-    """Append one entry to the current schema's chain and return it.
+    """Record one processing act in the current schema's log and return the entry.
 
     ``actor`` is the acting user (or None for the system); ``target`` the
-    object acted on. Appends are serialised per schema by a transaction-scoped
-    advisory lock, so concurrent writers never fork the chain.
+    object acted on. The entry is written in the caller's transaction, without
+    any lock, so it commits or rolls back with the act; once that transaction
+    commits, audit_chain_link() gives it its place in the chain.
     """
     if actor is not None and getattr(actor, "is_authenticated", False):
         actor_id, label = actor.pk, actor_label or actor.get_username()
     else:
         actor_id, label = None, actor_label or "system"
-    entry = AuditEntry(
+    entry = AuditEntry.objects.create(
+        at=timezone.now(),
         actor_id=actor_id,
         actor_label=label[:150],
         action=str(action),
@@ -72,20 +78,48 @@ def audit_entry_create(
         detail=detail or {},
         ip_address=_client_ip(request),
     )
+    UnlinkedEntry.objects.create(entry=entry)
+    schema = connection.schema_name
+    # Runs at once outside a transaction. A failure to link is logged, never raised into
+    # the act that already committed: the next link, or the nightly check, links the rest.
+    transaction.on_commit(lambda: _link_in(schema), robust=True)
+    return entry
+
+
+def _link_in(schema: str) -> None:
+    with schema_context(schema):
+        audit_chain_link()
+
+
+def audit_chain_link() -> int:
+    """Link every committed entry still waiting into the current schema's chain.
+
+    One short transaction under the per-schema advisory lock: concurrent linkers
+    queue behind each other for milliseconds and never fork the chain. Returns
+    how many entries were linked.
+    """
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT pg_advisory_xact_lock(%s, hashtext(current_schema()))", [_CHAIN_LOCK_CLASS]
             )
-        last = AuditEntry.objects.order_by("-seq").only("seq", "entry_hash").first()
-        entry.seq = last.seq + 1 if last else 1
-        entry.prev_hash = last.entry_hash if last else GENESIS_HASH
-        entry.at = timezone.now()
-        entry.entry_hash = entry_digest(
-            seq=entry.seq,
-            at=entry.at.isoformat(),
-            prev_hash=entry.prev_hash,
-            fields=hashed_fields(entry),
+        waiting = list(
+            AuditEntry.objects.filter(pk__in=UnlinkedEntry.objects.values("entry_id")).order_by(
+                "pk"
+            )
         )
-        entry.save(force_insert=True)
-    return entry
+        if not waiting:
+            return 0
+        head = ChainLink.objects.order_by("-seq").only("seq", "entry_hash").first()
+        seq, prev_hash = (head.seq, head.entry_hash) if head else (0, GENESIS_HASH)
+        links = []
+        for entry in waiting:
+            seq += 1
+            digest = entry_digest(
+                seq=seq, at=entry.at.isoformat(), prev_hash=prev_hash, fields=hashed_fields(entry)
+            )
+            links.append(ChainLink(seq=seq, entry=entry, prev_hash=prev_hash, entry_hash=digest))
+            prev_hash = digest
+        ChainLink.objects.bulk_create(links)
+        UnlinkedEntry.objects.filter(entry_id__in=[entry.pk for entry in waiting]).delete()
+    return len(links)

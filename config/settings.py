@@ -59,8 +59,8 @@ _PER_SCHEMA_APPS = [
     "audit",
 ]
 SHARED_APPS = [
+    "tenants",  # before django_tenants: its `migrate` also serves the key database
     "django_tenants",
-    "tenants",
     *_PER_SCHEMA_APPS,
     "config.apps.PlatformAdminConfig",
     "django.contrib.staticfiles",
@@ -102,6 +102,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "subjects.middleware.ValueTamperedMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls_tenant"
@@ -126,18 +127,48 @@ TEMPLATES = [
 ]
 
 # --- Data stores --------------------------------------------------------------
+# Two PostgreSQL roles. The runtime role (POSTGRES_USER) serves web and workers: it owns
+# nothing and may only append to the processing log. The owner role (POSTGRES_OWNER_USER)
+# runs migrations and provisioning; a process runs as it only with PORTAL_DB_ROLE=owner
+# (migrate commands, the provisioning worker). config/db_roles.py checks and grants.
+PORTAL_DB_ROLE = env_str("PORTAL_DB_ROLE", "runtime")
+if PORTAL_DB_ROLE not in {"runtime", "owner"}:
+    raise ImproperlyConfigured(f"PORTAL_DB_ROLE must be runtime or owner, not {PORTAL_DB_ROLE!r}")
+DB_RUNTIME_USER = env_str("POSTGRES_USER", "kvkk_app")
+DB_OWNER_USER = env_str("POSTGRES_OWNER_USER", "kvkk_owner")
+DB_CREDENTIALS = {
+    "runtime": {"USER": DB_RUNTIME_USER, "PASSWORD": env_str("POSTGRES_PASSWORD", "")},
+    "owner": {"USER": DB_OWNER_USER, "PASSWORD": env_str("POSTGRES_OWNER_PASSWORD", "")},
+}
+_DATA_DB = env_str("POSTGRES_DB", "kvkk")
+_DB_SERVER = {
+    "HOST": env_str("POSTGRES_HOST", "127.0.0.1"),
+    "PORT": env_str("POSTGRES_PORT", "5432"),
+    "CONN_MAX_AGE": env_int("POSTGRES_CONN_MAX_AGE", 60),
+    **DB_CREDENTIALS[PORTAL_DB_ROLE],
+}
 DATABASES = {
+    # The data: one schema per controller (django-tenants), the platform's own in public.
     "default": {
         "ENGINE": "django_tenants.postgresql_backend",
-        "NAME": env_str("POSTGRES_DB", "kvkk_portal"),
-        "USER": env_str("POSTGRES_USER", "postgres"),
-        "PASSWORD": env_str("POSTGRES_PASSWORD", ""),
-        "HOST": env_str("POSTGRES_HOST", "127.0.0.1"),
-        "PORT": env_str("POSTGRES_PORT", "5432"),
-        "CONN_MAX_AGE": env_int("POSTGRES_CONN_MAX_AGE", 60),
-    }
+        "NAME": _DATA_DB,
+        **_DB_SERVER,
+    },
+    # The key database: tenant and subject keys, nothing else (subjects/crypto.py). Backed up
+    # apart from the data with a short retention, so no data backup decrypts on its own and
+    # a destroyed key is gone from the only place keys live.
+    "keys": {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": env_str("POSTGRES_KEYS_DB", f"{_DATA_DB}_keys"),
+        **_DB_SERVER,
+    },
 }
-DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
+# Models that live in the key database (config.routers.KeyDatabaseRouter).
+KEY_DATABASE_MODELS = frozenset({"subjects.controllerkey", "subjects.subjectdatakey"})
+DATABASE_ROUTERS = (
+    "config.routers.KeyDatabaseRouter",
+    "django_tenants.routers.TenantSyncRouter",
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -156,6 +187,12 @@ CACHES = {
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", CELERY_BROKER_URL)
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "portal")
+# Provisioning creates schemas, so it runs on a worker of its own that connects as the owner
+# role (PORTAL_DB_ROLE=owner, `celery worker -Q <this queue>`); web and other workers never do.
+CELERY_PROVISIONING_QUEUE = env_str(
+    "CELERY_PROVISIONING_QUEUE", f"{CELERY_TASK_DEFAULT_QUEUE}-provisioning"
+)
+CELERY_TASK_ROUTES = {"tenants.tasks.provision": {"queue": CELERY_PROVISIONING_QUEUE}}
 CELERY_TASK_ACKS_LATE = True  # a killed worker's task is delivered again
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -219,6 +256,13 @@ if PRODUCTION and (not PORTAL_MASTER_KEYS or _DEV_MASTER_KEY in PORTAL_MASTER_KE
 
 # --- REST API ------------------------------------------------------------------------
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 5 * 1024 * 1024)
+# An interaction's attachment travels base64-encoded in a JSON body (4 bytes for every 3), so
+# the body limit must leave room for it and the rest of the body; the portal uses the same limit.
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 3 * 1024 * 1024)
+if ATTACHMENT_MAX_BYTES * 4 // 3 + 256 * 1024 > API_MAX_BODY_BYTES:
+    raise ImproperlyConfigured(
+        "API_MAX_BODY_BYTES must hold a base64 attachment of ATTACHMENT_MAX_BYTES plus 256 kB."
+    )
 API_BULK_MAX_SUBJECTS = env_int("API_BULK_MAX_SUBJECTS", 1000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 REST_FRAMEWORK = {
@@ -246,6 +290,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "IdentifierKindEnum": "subjects.models.IdentifierKind",
+        "InteractionKindEnum": "subjects.models.Interaction.Kind",
+    },
 }
 
 # --- Security headers -------------------------------------------------------------

@@ -25,12 +25,16 @@ def main() -> int:
         "PORTAL_PUBLIC_PORT": PORT,
         "PYTHONUNBUFFERED": "1",
     }
-    env.setdefault("POSTGRES_DB", "kvkk_portal")
+    env.setdefault("POSTGRES_DB", "kvkk")
     ensure_database(env, env["POSTGRES_DB"])
+    ensure_database(env, f"{env['POSTGRES_DB']}_keys")
+    # Migrations and provisioning run as the owner role; web and workers as the runtime role.
+    owner_env = {**env, "PORTAL_DB_ROLE": "owner"}
 
     def manage(*args: str) -> None:
-        subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, check=True)
+        subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=owner_env, check=True)
 
+    manage("migrate", "--database", "keys", "--verbosity", "0")
     manage("migrate_schemas", "--verbosity", "0")
     manage("seed_demo")
 
@@ -50,6 +54,25 @@ def main() -> int:
             "--concurrency",
             "2",
         ],
+        # The only process that connects as the owner role: it provisions new controllers.
+        "provisioner": [
+            PY,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-l",
+            "INFO",
+            "--concurrency",
+            "1",
+            "-Q",
+            env.get(
+                "CELERY_PROVISIONING_QUEUE", f"{env.get('CELERY_QUEUE', 'portal')}-provisioning"
+            ),
+            "-n",
+            "provisioner@%h",
+        ],
         "beat": [
             PY,
             "-m",
@@ -67,7 +90,11 @@ def main() -> int:
     for name, command in commands.items():
         log = open(logs / f"{name}.log", "a")  # noqa: SIM115 (lives as long as the process)
         processes[name] = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            command,
+            cwd=ROOT,
+            env=owner_env if name == "provisioner" else env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
 
     print(

@@ -15,6 +15,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = ROOT / ".run"
 
+# The roles' default names (config/settings.py): the owner migrates, the runtime role serves.
+OWNER_ROLE = os.environ.get("POSTGRES_OWNER_USER", "kvkk_owner")
+RUNTIME_ROLE = os.environ.get("POSTGRES_USER", "kvkk_app")
+
 _handles: list[object] = []  # keeps embedded servers alive while the caller runs
 
 
@@ -54,21 +58,66 @@ def redis_env(db: int) -> dict[str, str]:
     }
 
 
-def ensure_database(env: dict[str, str], name: str) -> None:
+def role_setup_statements(*, owner: str, runtime: str) -> list:
+    """What a superuser runs once per server (idempotent): both roles, neither a superuser.
+
+    The owner may create databases so that it can also create the test databases.
+    """
+    from psycopg import sql
+
+    statements: list = []
+    for role, attributes in ((owner, "CREATEDB"), (runtime, "NOCREATEDB")):
+        statements.append(
+            sql.SQL(
+                "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {literal}) "
+                "THEN CREATE ROLE {role} LOGIN; END IF; END $$"
+            ).format(literal=sql.Literal(role), role=sql.Identifier(role))
+        )
+        statements.append(
+            sql.SQL(
+                "ALTER ROLE {role} LOGIN NOSUPERUSER NOCREATEROLE NOREPLICATION NOBYPASSRLS "
+                + attributes
+            ).format(role=sql.Identifier(role))
+        )
+    return statements
+
+
+def _superuser(env: dict[str, str]):
     import psycopg
 
-    conninfo = {
-        "host": env["POSTGRES_HOST"],
-        "port": env["POSTGRES_PORT"],
-        "user": "postgres",
-        "dbname": "postgres",
-    }
-    with psycopg.connect(**conninfo, autocommit=True) as conn:
+    return psycopg.connect(
+        host=env["POSTGRES_HOST"],
+        port=env["POSTGRES_PORT"],
+        user=os.environ.get("POSTGRES_SUPERUSER", "postgres"),
+        dbname="postgres",
+        autocommit=True,
+    )
+
+
+def ensure_roles(env: dict[str, str]) -> None:
+    """The owner and runtime roles (idempotent); neither is a superuser."""
+    with _superuser(env) as conn:
+        for statement in role_setup_statements(owner=OWNER_ROLE, runtime=RUNTIME_ROLE):
+            conn.execute(statement)
+
+
+def ensure_database(env: dict[str, str], name: str) -> None:
+    """A database owned by the owner role (idempotent)."""
+    from psycopg import sql
+
+    with _superuser(env) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(
+                sql.SQL("CREATE DATABASE {name} OWNER {owner}").format(
+                    name=sql.Identifier(name), owner=sql.Identifier(OWNER_ROLE)
+                )
+            )
 
 
 def stores_env(*, redis_db: int) -> dict[str, str]:
+    """PostgreSQL (with both roles) and Redis, found or started."""
     RUN_DIR.mkdir(exist_ok=True)
-    return {**postgres_env(), **redis_env(redis_db)}
+    env = {**postgres_env(), **redis_env(redis_db)}
+    ensure_roles(env)
+    return env

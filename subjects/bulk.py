@@ -10,7 +10,7 @@ import functools
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 
 def _pg_type(field: models.Field) -> str:
@@ -28,16 +28,23 @@ def _copy_statement(model: type[models.Model], columns: tuple[str, ...]) -> tupl
     return sql, [_pg_type(field) for field in fields]
 
 
-def copy_rows(model: type[models.Model], columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
+def copy_rows(
+    model: type[models.Model],
+    columns: tuple[str, ...],
+    rows: Iterable[tuple],
+    *,
+    using: str = DEFAULT_DB_ALIAS,
+) -> None:
     """COPY rows in binary format: ciphertexts travel as bytes, not as escaped hex text.
 
     ``rows`` may be a generator: psycopg sends every 32 kB it fills, so the
     server inserts while the generator computes the rest.
     """
     sql, types = _copy_statement(model, columns)
+    target = connections[using]
     with (
-        connection.wrap_database_errors,  # IntegrityError etc., as for any Django query
-        connection.cursor() as cursor,
+        target.wrap_database_errors,  # IntegrityError etc., as for any Django query
+        target.cursor() as cursor,
         cursor.cursor.copy(sql) as copy,
     ):
         copy.set_types(types)

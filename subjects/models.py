@@ -11,30 +11,48 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.history import History
 from config.kvkk import LegalBasis, SpecialCategory
 
 
-class TenantKey(models.Model):
-    """The schema's key-encryption key, wrapped by the current master secret (key store)."""
+class ControllerKey(models.Model):
+    """A schema's key-encryption key, wrapped by the current master secret (key database)."""
 
-    singleton = models.BooleanField(default=True, unique=True)
+    schema_name = models.CharField(max_length=63, unique=True)
     master_key_id = models.CharField(max_length=40)
     wrapped_key = models.BinaryField()
     created_at = models.DateTimeField(auto_now_add=True)
     rotated_at = models.DateTimeField(null=True, blank=True)
 
+    def __str__(self) -> str:
+        return f"tenant key of {self.schema_name} ({self.master_key_id})"
+
+
+class SubjectDataKey(models.Model):
+    """A data subject's data key, wrapped by its tenant's key-wrapping key (key database).
+
+    The key database holds nothing else, and nothing in the data database holds a key:
+    deleting this row makes every copy of the subject's values undecryptable, in the data
+    database, its history tables and every data backup.
+    """
+
+    schema_name = models.CharField(max_length=63)
+    subject_uuid = models.UUIDField()
+    wrapped_key = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+
     class Meta:
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(singleton=True), name="tenant_key_is_singleton"
+            models.UniqueConstraint(
+                fields=["schema_name", "subject_uuid"], name="one_key_per_subject"
             )
         ]
 
     def __str__(self) -> str:
-        return f"tenant key ({self.master_key_id})"
+        return f"key of {self.schema_name}/{self.subject_uuid}"
 
 
 class SubjectGroup(models.Model):
@@ -101,6 +119,9 @@ class DataSubject(models.Model):
         SubjectGroup, on_delete=models.PROTECT, related_name="subjects", verbose_name=_("group")
     )
     name_enc = models.BinaryField()
+    # Destruction spans two databases (subjects.services.subject_key_destroy): it is requested
+    # here first, then the key goes from the key database, then it is reported destroyed here.
+    destruction_requested_at = models.DateTimeField(null=True, blank=True)
     # Set when the subject's key was destroyed: every value became unreadable (crypto-shredding).
     key_destroyed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -117,24 +138,8 @@ class DataSubject(models.Model):
 
     @property
     def is_shredded(self) -> bool:
-        return self.key_destroyed_at is not None
-
-
-class SubjectKey(models.Model):
-    """A subject's data key, wrapped by the tenant key: part of the key store.
-
-    Kept apart from the data (no history, not in data backups, see
-    KEY_STORE_TABLES): deleting this row makes every copy of the subject's
-    values undecryptable, in the database and in every data backup.
-    """
-
-    subject = models.OneToOneField(
-        DataSubject, on_delete=models.CASCADE, primary_key=True, related_name="key"
-    )
-    wrapped_key = models.BinaryField()
-
-    def __str__(self) -> str:
-        return f"key of {self.subject_id}"
+        """Destroyed, or on its way: nothing may be read from or added to it any more."""
+        return self.key_destroyed_at is not None or self.destruction_requested_at is not None
 
 
 class IdentifierKind(models.TextChoices):
@@ -223,6 +228,7 @@ class Interaction(models.Model):
         CALL = "call", _("Call")
         MESSAGE = "message", _("Message")
 
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     subject = models.ForeignKey(DataSubject, on_delete=models.CASCADE, related_name="interactions")
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     purpose = models.ForeignKey(
@@ -276,11 +282,6 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
-
-
-# The key store: backed up apart from the data, with its own short retention, so that a
-# destroyed key is gone from every copy while data backups stay whole.
-KEY_STORE_TABLES = (TenantKey._meta.db_table, SubjectKey._meta.db_table)
 
 
 class CsvImport(models.Model):

@@ -1,29 +1,43 @@
-"""Writes to the personal-data register (KVKK Art. 4, 5, 6, 12; commitments C1, C2, C10).
+"""Writes to the personal-data register (KVKK Art. 4, 5, 6, 7, 12; commitments C1, C2, C10).
 
 Every write is checked first (subjects.validation). Values are encrypted with
-the subject's data key before they reach the database (subjects/crypto.py),
-and identifiers are stored with a blind index only. Every write appends to
-the processing log.
+the subject's data key, bound to the field and row they are stored in, before
+they reach the database (subjects/crypto.py); identifiers are stored with a
+blind index only. Every write appends to the processing log. A write that
+extends a subject locks its row first and re-checks its key, so nothing is
+ever added to a subject that is being destroyed.
 """
 
 import hashlib
+import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import Action
 from audit.services import audit_entry_create
 from config.errors import PortalError
+from subjects import crypto
 from subjects.bulk import copy_rows, history_record, reserve_ids
-from subjects.crypto import SubjectCipher, keyring, subject_cipher_of
+from subjects.crypto import (
+    ATTACHMENT_CONTENT,
+    ATTACHMENT_NAME,
+    IDENTIFIER_VALUE,
+    INTERACTION_TEXT,
+    ITEM_VALUE,
+    SUBJECT_NAME,
+    SubjectCipher,
+    keyring,
+)
 from subjects.models import (
     DataSubject,
     IdentifierKind,
@@ -32,7 +46,6 @@ from subjects.models import (
     ProcessingPurpose,
     SubjectGroup,
     SubjectIdentifier,
-    SubjectKey,
 )
 from subjects.validation import (
     LAST_USED_BEFORE_COLLECTED,
@@ -46,14 +59,20 @@ from subjects.validation import (
     items_validate,
 )
 
+logger = logging.getLogger(__name__)
+
 IDENTIFIERS_CONFLICT = _("These identifiers belong to different data subjects.")
 IDENTIFIER_DIFFERS = _("The data subject already has a different %(kind)s.")
 DUPLICATE_IN_BATCH = _("The same identifier appears in more than one record of this batch.")
 SUBJECT_DESTROYED = _("This data subject's data has been destroyed; nothing can be added.")
 IDENTIFIER_TAKEN = _("This %(kind)s already belongs to another data subject.")
+IDENTIFIER_CLAIMED = _(
+    "An identifier in this request was stored for another data subject at the same moment. "
+    "Nothing was saved; send the request again."
+)
 ATTACHMENT_TOO_LARGE = _("The attachment is larger than %(limit)s MB.")
-
-MAX_ATTACHMENT_MB = 10
+# The unique index PostgreSQL names for SubjectIdentifier.blind_index.
+_BLIND_INDEX_CONSTRAINTS = ("blind_index_key", "blind_index_uniq")
 
 
 @dataclass(frozen=True)
@@ -69,6 +88,33 @@ class IngestResult:
         return self.created + self.matched
 
 
+class IdentifierClaimed(PortalError):
+    """A concurrent write stored one of these identifiers for another subject first."""
+
+    def __init__(self):
+        super().__init__(IDENTIFIER_CLAIMED, code="identifier_conflict", status=409)
+
+
+def _raise_if_identifier_claimed(exc: IntegrityError) -> None:
+    constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", "") or ""
+    if constraint.endswith(_BLIND_INDEX_CONSTRAINTS):
+        raise IdentifierClaimed() from exc
+
+
+def _destroyed() -> PortalError:
+    return PortalError(SUBJECT_DESTROYED, code="subject_destroyed", status=409)
+
+
+def _lock_subjects(ids: Iterable[int]) -> dict[int, DataSubject]:
+    """Lock subject rows in primary-key order (the one order every writer uses: no deadlock)."""
+    return {
+        subject.pk: subject
+        for subject in DataSubject.objects.select_for_update()
+        .filter(pk__in=list(ids))
+        .order_by("pk")
+    }
+
+
 # --- Bulk ingestion ----------------------------------------------------------------------
 # Rows go in with COPY: one round trip per table per batch. Callers send batches of
 # at most settings.API_BULK_MAX_SUBJECTS subjects, so one batch's ciphertexts stay a
@@ -76,8 +122,7 @@ class IngestResult:
 # their COPY streams, so PostgreSQL stores one part while Python seals the next.
 
 SUBJECT_COLUMNS = ("id", "uuid", "group_id", "name_enc", "created_at", "updated_at")
-KEY_COLUMNS = ("subject_id", "wrapped_key")
-IDENTIFIER_COLUMNS = ("subject_id", "kind", "value_enc", "blind_index")
+IDENTIFIER_COLUMNS = ("id", "subject_id", "kind", "value_enc", "blind_index")
 ITEM_COLUMNS = (
     "id",
     "subject_id",
@@ -103,7 +148,6 @@ def _digest(values: Iterable[str]) -> str:
     return hashlib.sha256("\n".join(sorted(values)).encode()).hexdigest()
 
 
-@transaction.atomic
 def register_ingest(
     *,
     inputs: Sequence[SubjectInput],
@@ -115,8 +159,21 @@ def register_ingest(
     """Create or extend data subjects with their items, all or nothing (Art. 12 security).
 
     A record whose identifiers match an existing subject adds its items to that
-    subject; otherwise a new subject is created with a fresh data key.
+    subject, whose row is locked and whose key is checked first; otherwise a new
+    subject is created with a fresh data key. An identifier another request stores
+    at the same moment ends the call with IdentifierClaimed (409) and nothing saved.
     """
+    try:
+        with transaction.atomic():
+            return _ingest(
+                inputs, actor=actor, actor_label=actor_label, source=source, request=request
+            )
+    except IntegrityError as exc:
+        _raise_if_identifier_claimed(exc)
+        raise
+
+
+def _ingest(inputs, *, actor, actor_label, source, request) -> IngestResult:
     ring = keyring()
     indexed = [
         {kind: ring.blind_index(kind, value) for kind, value in inp.identifiers.items()}
@@ -132,10 +189,7 @@ def register_ingest(
     owners: dict[bytes, tuple[int, str]] = {}
     # One array parameter instead of thousands of bound ones: same index scan, far less parsing.
     with connection.cursor() as cursor:
-        cursor.execute(
-            _OWNERS_SQL,
-            [all_bis],
-        )
+        cursor.execute(_OWNERS_SQL, [all_bis])
         for bi, subject_id, kind in cursor.fetchall():
             owners[bytes(bi)] = (subject_id, kind)
     matched_ids: list[int | None] = []
@@ -144,11 +198,8 @@ def register_ingest(
         if len(found) > 1:
             errors.add(f"subjects[{position}].identifiers", IDENTIFIERS_CONFLICT)
         matched_ids.append(next(iter(found)) if len(found) == 1 else None)
-    existing = (
-        DataSubject.objects.select_related("key").in_bulk([sid for sid in matched_ids if sid])
-        if any(matched_ids)
-        else {}
-    )
+    existing = _lock_subjects(sid for sid in matched_ids if sid) if any(matched_ids) else {}
+    ciphers = crypto.subject_ciphers_of(existing.values())
     existing_kinds: dict[int, set[str]] = {}
     for subject_id, kind in SubjectIdentifier.objects.filter(
         subject_id__in=list(existing)
@@ -157,8 +208,10 @@ def register_ingest(
     for position, subject_id in enumerate(matched_ids):
         if subject_id is None:
             continue
-        if existing[subject_id].is_shredded:
+        subject = existing.get(subject_id)
+        if subject is None or subject.is_shredded or str(subject.uuid) not in ciphers:
             errors.add(f"subjects[{position}]", SUBJECT_DESTROYED)
+            continue
         for kind, bi in indexed[position].items():
             if bi not in owners and kind in existing_kinds.get(subject_id, set()):
                 errors.add(
@@ -172,7 +225,7 @@ def register_ingest(
     actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
     reason = f"ingest:{source}"
     new_ids = iter(reserve_ids(DataSubject, matched_ids.count(None)))
-    subject_rows, key_rows, identifier_rows = [], [], []
+    subject_rows, new_keys, identifier_rows = [], [], []
     created, matched, targets = [], [], []
     for position, inp in enumerate(inputs):
         subject_id = matched_ids[position]
@@ -181,20 +234,28 @@ def register_ingest(
             cipher, wrapped = ring.new_subject_key(str(subject_uuid))
             subject_id = next(new_ids)
             subject_rows.append(
-                (subject_id, subject_uuid, inp.group.id, cipher.encrypt(inp.name), now, now)
+                (
+                    subject_id,
+                    subject_uuid,
+                    inp.group.id,
+                    cipher.seal(inp.name, SUBJECT_NAME, subject_id),
+                    now,
+                    now,
+                )
             )
-            key_rows.append((subject_id, wrapped))
+            new_keys.append((subject_uuid, wrapped))
             created.append(subject_uuid)
         else:
             subject = existing[subject_id]
-            cipher = ring.subject_cipher(bytes(subject.key.wrapped_key), str(subject.uuid))
+            cipher = ciphers[str(subject.uuid)]
             matched.append(subject.uuid)
         targets.append((subject_id, cipher))
         for kind, value in inp.identifiers.items():
             bi = indexed[position][kind]
             if bi not in owners:
-                identifier_rows.append((subject_id, kind, cipher.encrypt(value), bi))
-    if subject_rows:
+                identifier_rows.append([subject_id, kind, value, bi, cipher])
+    if new_keys:
+        crypto.subject_keys_store(new_keys)  # committed first: see its docstring
         copy_rows(DataSubject, SUBJECT_COLUMNS, subject_rows)
         history_record(
             DataSubject,
@@ -203,9 +264,18 @@ def register_ingest(
             actor_id=actor_id,
             reason=reason,
         )
-        copy_rows(SubjectKey, KEY_COLUMNS, key_rows)
     if identifier_rows:
-        copy_rows(SubjectIdentifier, IDENTIFIER_COLUMNS, identifier_rows)
+        identifier_ids = reserve_ids(SubjectIdentifier, len(identifier_rows))
+        copy_rows(
+            SubjectIdentifier,
+            IDENTIFIER_COLUMNS,
+            (
+                (row_id, subject_id, kind, cipher.seal(value, IDENTIFIER_VALUE, row_id), bi)
+                for row_id, (subject_id, kind, value, bi, cipher) in zip(
+                    identifier_ids, identifier_rows, strict=True
+                )
+            ),
+        )
     item_ids = reserve_ids(PersonalDataItem, sum(len(inp.items) for inp in inputs))
     if item_ids:
         copy_rows(PersonalDataItem, ITEM_COLUMNS, _item_rows(inputs, targets, item_ids, now))
@@ -235,19 +305,20 @@ def register_ingest(
 def _item_rows(
     inputs: Sequence[SubjectInput], targets: list[tuple[int, Any]], ids: list[int], now: datetime
 ) -> Iterable[tuple]:
-    """Item rows in ITEM_COLUMNS order, each value sealed under its subject's key as it is sent."""
+    """Item rows in ITEM_COLUMNS order, each value sealed for its row as it is sent."""
     next_id = iter(ids).__next__
     for inp, (subject_id, cipher) in zip(inputs, targets, strict=True):
-        encrypt = cipher.encrypt
+        seal = cipher.seal
         for item in inp.items:
+            item_id = next_id()
             yield (
-                next_id(),
+                item_id,
                 subject_id,
                 item.category.id,
                 item.purpose.id,
                 item.legal_basis,
                 item.source_system,
-                encrypt(item.value),
+                seal(item.value, ITEM_VALUE, item_id),
                 item.collected_at,
                 item.last_used_at,
                 now,
@@ -257,14 +328,15 @@ def _item_rows(
 # --- Single-subject writes -------------------------------------------------------------
 
 
-def _subject_cipher(subject: DataSubject) -> SubjectCipher:
-    cipher = subject_cipher_of(subject)
+def _live_subject(subject: DataSubject) -> tuple[DataSubject, SubjectCipher]:
+    """The subject's row, locked, and its cipher; refused once destruction has begun."""
+    subject = _lock_subjects([subject.pk])[subject.pk]
+    cipher = None if subject.is_shredded else crypto.subject_cipher_of(subject)
     if cipher is None:
-        raise PortalError(SUBJECT_DESTROYED, code="subject_destroyed")
-    return cipher
+        raise _destroyed()
+    return subject, cipher
 
 
-@transaction.atomic
 def subject_update(
     *,
     subject: DataSubject,
@@ -276,30 +348,48 @@ def subject_update(
     request=None,
 ) -> DataSubject:
     """Correct a subject's name, group or identifiers (Art. 11(1)(d) corrections use this too)."""
-    subject = DataSubject.objects.select_for_update().get(pk=subject.pk)
-    cipher = _subject_cipher(subject)
+    try:
+        with transaction.atomic():
+            return _subject_update(
+                subject=subject,
+                name=name,
+                group=group,
+                identifiers=identifiers or {},
+                actor=actor,
+                actor_label=actor_label,
+                request=request,
+            )
+    except IntegrityError as exc:
+        _raise_if_identifier_claimed(exc)
+        raise
+
+
+def _subject_update(*, subject, name, group, identifiers, actor, actor_label, request):
+    subject, cipher = _live_subject(subject)
     changed = []
     if name is not None:
-        subject.name_enc = cipher.encrypt(name)
+        subject.name_enc = cipher.seal(name, SUBJECT_NAME, subject.pk)
         changed.append("name")
     if group is not None and group.pk != subject.group_id:
         subject.group = group
         changed.append("group")
     ring = keyring()
-    for kind, value in (identifiers or {}).items():
+    for kind, value in identifiers.items():
         bi = ring.blind_index(kind, value)
-        owner = SubjectIdentifier.objects.filter(blind_index=bi).exclude(subject=subject).exists()
-        if owner:
+        if SubjectIdentifier.objects.filter(blind_index=bi).exclude(subject=subject).exists():
             raise PortalError(
                 IDENTIFIER_TAKEN % {"kind": IdentifierKind(kind).label},
                 code="identifier_taken",
                 field=kind,
+                status=409,
             )
-        SubjectIdentifier.objects.update_or_create(
-            subject=subject,
-            kind=kind,
-            defaults={"value_enc": cipher.encrypt(value), "blind_index": bi},
-        )
+        row = SubjectIdentifier.objects.filter(subject=subject, kind=kind).first()
+        if row is None:
+            row = SubjectIdentifier(
+                id=reserve_ids(SubjectIdentifier, 1)[0], subject=subject, kind=kind
+            )
+        row.value_enc, row.blind_index = cipher.seal(value, IDENTIFIER_VALUE, row.pk), bi
+        row.save()
         changed.append(f"identifier:{kind}")
     subject.save()
     audit_entry_create(
@@ -327,11 +417,13 @@ def item_update(
     request=None,
 ) -> PersonalDataItem:
     """Change one item; the same inventory checks as on creation apply."""
+    subject, cipher = _live_subject(item.subject)
     item = (
-        PersonalDataItem.objects.select_related("subject", "category", "purpose")
+        PersonalDataItem.objects.select_related("category", "purpose")
         .select_for_update()
         .get(pk=item.pk)
     )
+    item.subject = subject
     inventory, errors = Inventory(), ErrorCollector()
     purpose_code = purpose.code if purpose is not None else item.purpose.code
     checked = item_check(
@@ -350,7 +442,7 @@ def item_update(
         raise RecordErrors(errors.errors)
     changed = []
     if value is not None:
-        item.value_enc = _subject_cipher(item.subject).encrypt(value)
+        item.value_enc = cipher.seal(value, ITEM_VALUE, item.pk)
         changed.append("value")
     if purpose is not None:
         item.purpose = checked
@@ -367,12 +459,23 @@ def item_update(
         actor=actor,
         actor_label=actor_label,
         target=item,
-        subject_ref=str(item.subject.uuid),
+        subject_ref=str(subject.uuid),
         purpose=item.purpose.code,
         detail={"fields": changed},
         request=request,
     )
     return item
+
+
+def attachment_check(*, content: bytes) -> None:
+    """Refuse an attachment before anything is stored (the API and the portal share the limit)."""
+    limit = settings.ATTACHMENT_MAX_BYTES
+    if len(content) > limit:
+        raise PortalError(
+            ATTACHMENT_TOO_LARGE % {"limit": round(limit / (1024 * 1024), 1)},
+            code="too_large",
+            field="attachment",
+        )
 
 
 @transaction.atomic
@@ -389,68 +492,50 @@ def interaction_create(
     actor_label: str = "",
     request=None,
 ) -> Interaction:
-    """Record a customer-service interaction; text and attachment are encrypted for the subject."""
-    cipher = _subject_cipher(subject)
+    """Record a customer-service interaction; text and attachment are encrypted for the subject.
+
+    Everything is checked before anything is stored; the attachment file is written last
+    and removed again if the row is not saved.
+    """
+    if attachment is not None:
+        attachment_check(content=attachment)
+    subject, cipher = _live_subject(subject)
     interaction = Interaction(
+        id=reserve_ids(Interaction, 1)[0],
         subject=subject,
         kind=kind,
         purpose=purpose,
         occurred_at=occurred_at,
-        text_enc=cipher.encrypt(text),
     )
+    interaction.text_enc = cipher.seal(text, INTERACTION_TEXT, interaction.pk)
     if attachment is not None:
-        if len(attachment) > MAX_ATTACHMENT_MB * 1024 * 1024:
-            raise PortalError(
-                ATTACHMENT_TOO_LARGE % {"limit": MAX_ATTACHMENT_MB},
-                code="too_large",
-                field="attachment",
-            )
-        # Files live under the tenant's own prefix and hold only ciphertext.
-        path = f"{connection.schema_name}/interactions/{uuid.uuid4().hex}.bin"
-        interaction.attachment_path = default_storage.save(
-            path, ContentFile(cipher.encrypt(attachment))
+        interaction.attachment_name_enc = cipher.seal(
+            attachment_name or "attachment", ATTACHMENT_NAME, interaction.pk
         )
-        interaction.attachment_name_enc = cipher.encrypt(attachment_name or "attachment")
         interaction.attachment_size = len(attachment)
-    interaction.full_clean(exclude=["text_enc", "attachment_name_enc"])
-    interaction.save()
-    audit_entry_create(
-        action=Action.CREATE,
-        actor=actor,
-        actor_label=actor_label,
-        target=interaction,
-        subject_ref=str(subject.uuid),
-        purpose=purpose.code,
-        request=request,
-    )
+    interaction.full_clean(exclude=["text_enc", "attachment_name_enc", "attachment_path"])
+    if attachment is not None:
+        # Files live under the tenant's own prefix and hold only ciphertext.
+        path = f"{connection.schema_name}/interactions/{interaction.uuid.hex}.bin"
+        interaction.attachment_path = default_storage.save(
+            path, ContentFile(cipher.seal(attachment, ATTACHMENT_CONTENT, interaction.pk))
+        )
+    try:
+        interaction.save(force_insert=True)
+        audit_entry_create(
+            action=Action.CREATE,
+            actor=actor,
+            actor_label=actor_label,
+            target=interaction,
+            subject_ref=str(subject.uuid),
+            purpose=purpose.code,
+            request=request,
+        )
+    except BaseException:
+        if interaction.attachment_path:
+            default_storage.delete(interaction.attachment_path)
+        raise
     return interaction
-
-
-@transaction.atomic
-def subject_key_destroy(
-    *, subject: DataSubject, actor: Any = None, actor_label: str = "", reason: str
-) -> DataSubject:
-    """Crypto-shred a subject (imha): its data key and identifiers go, every value becomes unreadable.
-
-    The retention engine calls this to destroy; rows may stay for referential
-    integrity (C2) but hold only ciphertext nobody can open — in backups too.
-    """
-    subject = DataSubject.objects.select_for_update().get(pk=subject.pk)
-    if subject.is_shredded:
-        return subject
-    SubjectIdentifier.objects.filter(subject=subject).delete()
-    SubjectKey.objects.filter(subject=subject).delete()
-    subject.key_destroyed_at = timezone.now()
-    subject.save(update_fields=["key_destroyed_at", "updated_at"])
-    audit_entry_create(
-        action=Action.DESTROY,
-        actor=actor,
-        actor_label=actor_label,
-        target=subject,
-        subject_ref=str(subject.uuid),
-        detail={"method": "crypto_shred", "reason": reason},
-    )
-    return subject
 
 
 @transaction.atomic
@@ -467,22 +552,22 @@ def items_add(
     checked = items_validate(raw_items=raw_items, inventory=Inventory(), path="", errors=errors)
     if errors.errors:
         raise RecordErrors({path.removeprefix("."): msgs for path, msgs in errors.errors.items()})
-    cipher = _subject_cipher(subject)
-    items = [
-        PersonalDataItem(
+    subject, cipher = _live_subject(subject)
+    items = []
+    for item_id, item in zip(reserve_ids(PersonalDataItem, len(checked)), checked, strict=True):
+        row = PersonalDataItem(
+            id=item_id,
             subject=subject,
             category=item.category,
             purpose=item.purpose,
             legal_basis=item.legal_basis,
             source_system=item.source_system,
-            value_enc=cipher.encrypt(item.value),
+            value_enc=cipher.seal(item.value, ITEM_VALUE, item_id),
             collected_at=item.collected_at,
             last_used_at=item.last_used_at,
         )
-        for item in checked
-    ]
-    for item in items:
-        item.save()
+        row.save(force_insert=True)
+        items.append(row)
     audit_entry_create(
         action=Action.CREATE,
         actor=actor,
@@ -493,3 +578,92 @@ def items_add(
         detail={"event": "items_added", "items": [item.pk for item in items]},
     )
     return items
+
+
+def value_tampered_record(
+    *, error: crypto.ValueTampered, actor: Any = None, actor_label: str = "", request=None
+) -> None:
+    """A stored value failed its integrity check: the processing log says where (Art. 12)."""
+    audit_entry_create(
+        action=Action.INTEGRITY_ERROR,
+        actor=actor,
+        actor_label=actor_label,
+        request=request,
+        detail={"table": error.place.table, "column": error.place.column, "row": str(error.row_id)},
+    )
+
+
+# --- Destroying a subject ---------------------------------------------------------------
+# Destruction spans the data database and the key database, which commit separately.
+# The steps are ordered so that a crash anywhere leaves a state that is safe and found again:
+#   1. data database: the subject is marked "destruction requested" (committed). From then
+#      on nothing reads from it or adds to it.
+#   2. key database: its data key is deleted (committed). Every copy of its values, history
+#      and data backups included, is unreadable from here on.
+#   3. data database: its identifiers go, it is marked destroyed and the processing log
+#      records the destruction (committed together). Only now is destruction reported.
+# A crash after 1 or 2 leaves a requested, unreported destruction: destruction_resume()
+# (hourly, per controller) finishes it. Nothing is reported before the key is gone, and
+# nothing readable is left once it is reported.
+
+
+def subject_key_destroy(
+    *, subject: DataSubject, actor: Any = None, actor_label: str = "", reason: str
+) -> DataSubject:
+    """Crypto-shred a subject (imha): its data key and identifiers go, every value becomes unreadable.
+
+    Runs its own transactions (see above): callers must not wrap it in one. The retention
+    engine calls this to destroy; rows may stay for referential integrity (C2) but hold
+    only ciphertext nobody can open — in backups too.
+    """
+    with transaction.atomic(durable=True):
+        subject = _lock_subjects([subject.pk])[subject.pk]
+        if subject.key_destroyed_at is not None:
+            return subject
+        if subject.destruction_requested_at is None:
+            subject.destruction_requested_at = timezone.now()
+            subject.save(update_fields=["destruction_requested_at", "updated_at"])
+    return _destruction_finish(subject=subject, actor=actor, actor_label=actor_label, reason=reason)
+
+
+def _destruction_finish(
+    *, subject: DataSubject, actor, actor_label: str, reason: str
+) -> DataSubject:
+    crypto.subject_key_delete(subject.uuid)
+    return _destruction_report(subject=subject, actor=actor, actor_label=actor_label, reason=reason)
+
+
+def _destruction_report(
+    *, subject: DataSubject, actor, actor_label: str, reason: str
+) -> DataSubject:
+    with transaction.atomic(durable=True):
+        subject = _lock_subjects([subject.pk])[subject.pk]
+        if subject.key_destroyed_at is not None:
+            return subject
+        SubjectIdentifier.objects.filter(subject=subject).delete()
+        subject.key_destroyed_at = timezone.now()
+        subject.save(update_fields=["key_destroyed_at", "updated_at"])
+        audit_entry_create(
+            action=Action.DESTROY,
+            actor=actor,
+            actor_label=actor_label,
+            target=subject,
+            subject_ref=str(subject.uuid),
+            detail={"method": "crypto_shred", "reason": reason},
+        )
+    return subject
+
+
+def destruction_resume() -> int:
+    """Finish destructions a crash interrupted between their steps; returns how many."""
+    pending = DataSubject.objects.filter(
+        destruction_requested_at__isnull=False, key_destroyed_at__isnull=True
+    ).order_by("pk")
+    finished = 0
+    for subject in pending:
+        logger.warning("Finishing the interrupted destruction of subject %s", subject.uuid)
+        _destruction_finish(
+            subject=subject, actor=None, actor_label="system", reason="resumed after interruption"
+        )
+        finished += 1
+    return finished

@@ -1,42 +1,29 @@
-from django import forms
+import time
+
+from celery.result import AsyncResult
 from django.contrib import admin, messages
 from django.db.models import Count
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from config.celery import app
 from config.errors import PortalError
+from tenants.forms import ProvisionForm
 from tenants.models import Domain, Tenant, Undertaking, UndertakingVersion
-from tenants.services import tenant_provision, tenant_set_status
+from tenants.services import tenant_set_status, tenant_slug_check
 
-
-class ProvisionForm(forms.ModelForm):
-    admin_username = forms.CharField(label=_("First admin's user name"), max_length=150)
-    admin_email = forms.EmailField(label=_("First admin's e-mail"))
-    admin_first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
-    admin_last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
-
-    class Meta:
-        model = Tenant
-        fields = [
-            "slug",
-            "legal_name",
-            "vkn",
-            "mersis_no",
-            "verbis_no",
-            "kep_address",
-            "contact_name",
-            "contact_email",
-            "contact_phone",
-            "contract_no",
-            "contract_start",
-            "contract_end",
-            "language",
-        ]
-
-    def validate_unique(self):
-        """Uniqueness is the provisioning service's to judge (schema names too)."""
+# Provisioning jobs this session queued: {task id: queued at}; only these can be looked at.
+_PROVISIONING_SESSION_KEY = "provisioning_jobs"
+# Provisioning takes about a second; this long without an answer means no worker is running.
+PROVISIONING_WAIT_SECONDS = 120
+NO_PROVISIONING_WORKER = _(
+    "No provisioning worker answered within two minutes. Start the worker that connects as the "
+    "owner role (make run starts one) and provision again."
+)
 
 
 class DomainInline(admin.TabularInline):
@@ -76,31 +63,36 @@ class TenantAdmin(SimpleHistoryAdmin):
                 "provision/",
                 self.admin_site.admin_view(self.provision_view),
                 name="tenants_tenant_provision",
-            )
+            ),
+            path(
+                "provision/<uuid:job>/",
+                self.admin_site.admin_view(self.provision_status_view),
+                name="tenants_tenant_provision_status",
+            ),
         ]
         return custom + urls
 
     def provision_view(self, request):
+        """Check the form here, then queue the job for the provisioning worker (owner role)."""
         form = ProvisionForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            data = dict(form.cleaned_data)
             try:
-                result = tenant_provision(provisioned_by=request.user, **data)
+                tenant_slug_check(slug=form.cleaned_data["slug"])
             except PortalError as exc:
                 form.add_error(exc.field, exc.message)
             else:
-                messages.success(
-                    request,
-                    _(
-                        "%(name)s is ready at %(url)s. Send the first admin this one-time link: %(link)s"
-                    )
-                    % {
-                        "name": result.tenant,
-                        "url": result.tenant.base_url,
-                        "link": result.invitation_url,
+                job = app.signature(
+                    "tenants.tasks.provision",
+                    kwargs={
+                        "form_data": {name: request.POST.get(name, "") for name in form.fields},
+                        "provisioned_by_id": request.user.pk,
+                        "language": translation.get_language(),
                     },
-                )
-                return redirect(reverse("admin:tenants_tenant_change", args=[result.tenant.pk]))
+                ).apply_async()
+                jobs = request.session.get(_PROVISIONING_SESSION_KEY, {})
+                jobs[job.id] = time.time()
+                request.session[_PROVISIONING_SESSION_KEY] = jobs
+                return redirect("admin:tenants_tenant_provision_status", job=job.id)
         context = {
             **self.admin_site.each_context(request),
             "form": form,
@@ -108,6 +100,38 @@ class TenantAdmin(SimpleHistoryAdmin):
             "title": _("Provision a data controller"),
         }
         return render(request, "admin/tenants/tenant/provision.html", context)
+
+    def provision_status_view(self, request, job):
+        """Wait for the provisioning job, then show its one-time invitation link once."""
+        jobs = request.session.get(_PROVISIONING_SESSION_KEY, {})
+        queued_at = jobs.get(str(job))
+        if queued_at is None:
+            raise Http404
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Provision a data controller"),
+        }
+        result = AsyncResult(str(job), app=app)
+        if not result.ready():
+            if time.time() - queued_at > PROVISIONING_WAIT_SECONDS:
+                messages.error(request, NO_PROVISIONING_WORKER)
+                return redirect("admin:tenants_tenant_provision")
+            return render(request, "admin/tenants/tenant/provision_waiting.html", context)
+        outcome = result.get(propagate=False)
+        result.forget()  # the invitation link is shown once and kept nowhere
+        del jobs[str(job)]
+        request.session[_PROVISIONING_SESSION_KEY] = jobs
+        if not isinstance(outcome, dict) or "error" in outcome:
+            error = outcome.get("error", {}) if isinstance(outcome, dict) else {}
+            messages.error(request, error.get("message") or _("Provisioning failed."))
+            return redirect("admin:tenants_tenant_provision")
+        messages.success(
+            request,
+            _("%(name)s is ready at %(url)s. Send the first admin this one-time link: %(link)s")
+            % {"name": outcome["name"], "url": outcome["url"], "link": outcome["invitation_url"]},
+        )
+        return redirect(reverse("admin:tenants_tenant_change", args=[outcome["tenant_id"]]))
 
     def _set_status(self, request, queryset, status):
         for tenant in queryset:

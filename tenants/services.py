@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
 from django_tenants.utils import schema_context, tenant_context
 
@@ -25,6 +25,10 @@ from tenants.models import Domain, Tenant
 RESERVED_SLUGS = frozenset({"public", "www", "admin", "api", "static", "media", "platform", "mail"})
 SLUG_RESERVED = _("This slug is reserved; choose another.")
 SLUG_TAKEN = _("A controller with this slug already exists.")
+NEEDS_OWNER_ROLE = _(
+    "Provisioning needs the database owner role; it runs on the provisioning worker "
+    "(or with PORTAL_DB_ROLE=owner on the command line)."
+)
 STATUS_UNCHANGED = _("The controller already has this status.")
 DESTROYED_IS_FINAL = _("A destroyed controller cannot change status.")
 
@@ -50,6 +54,23 @@ def platform_ensure() -> Tenant:
     return platform
 
 
+def tenant_slug_check(*, slug: str) -> str:
+    """The normalised slug, or PortalError when it is reserved or taken (before queueing)."""
+    slug = slug.strip().lower()
+    if slug in RESERVED_SLUGS:
+        raise PortalError(SLUG_RESERVED, code="slug_reserved", field="slug")
+    with schema_context("public"):
+        if Tenant.objects.filter(slug=slug).exists():
+            raise PortalError(SLUG_TAKEN, code="slug_taken", field="slug")
+    return slug
+
+
+def _can_create_schemas() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT has_database_privilege(current_database(), 'CREATE')")
+        return cursor.fetchone()[0]
+
+
 def tenant_provision(
     *,
     slug: str,
@@ -68,10 +89,10 @@ def tenant_provision(
     schema, no row and no host behind.
     """
     started = time.perf_counter()
-    slug = slug.strip().lower()
-    if slug in RESERVED_SLUGS:
-        raise PortalError(SLUG_RESERVED, code="slug_reserved", field="slug")
+    slug = tenant_slug_check(slug=slug)
     with schema_context("public"), transaction.atomic():
+        if not _can_create_schemas():
+            raise PortalError(NEEDS_OWNER_ROLE, code="needs_owner_role")
         if Tenant.objects.filter(slug=slug).exists():
             raise PortalError(SLUG_TAKEN, code="slug_taken", field="slug")
         tenant = Tenant(schema_name=slug, slug=slug, legal_name=legal_name, vkn=vkn, **details)

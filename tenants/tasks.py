@@ -1,7 +1,12 @@
+from django.utils import translation
 from django_tenants.utils import schema_context
 
+from accounts.models import User
 from config.celery import app
+from config.errors import PortalError
+from tenants.forms import ProvisionForm
 from tenants.selectors import operational_tenants
+from tenants.services import tenant_provision
 
 
 @app.task(name="tenants.tasks.fan_out")
@@ -12,3 +17,33 @@ def fan_out(task_name: str) -> list[str]:
     for schema_name in schemas:
         app.send_task(task_name, kwargs={"schema_name": schema_name})
     return schemas
+
+
+@app.task(name="tenants.tasks.provision")
+def provision(*, form_data: dict, provisioned_by_id: int | None, language: str) -> dict:
+    """Provision a controller from the admin page's form (CELERY_PROVISIONING_QUEUE).
+
+    Runs only on the provisioning worker, which connects as the owner role: the
+    web process, connected as the runtime role, cannot create schemas. Returns the
+    outcome for the admin page: the new controller and its one-time invitation link,
+    or the field and message of the error.
+    """
+    with translation.override(language), schema_context("public"):
+        form = ProvisionForm(form_data)
+        if not form.is_valid():
+            field, messages = next(iter(form.errors.items()))
+            return {"error": {"field": field, "message": " ".join(messages)}}
+        try:
+            result = tenant_provision(
+                provisioned_by=User.objects.filter(pk=provisioned_by_id).first(),
+                **form.cleaned_data,
+            )
+        except PortalError as exc:
+            return {"error": {"field": exc.field, "message": str(exc.message)}}
+    return {
+        "tenant_id": result.tenant.pk,
+        "name": result.tenant.legal_name,
+        "url": result.tenant.base_url,
+        "invitation_url": result.invitation_url,
+        "seconds": round(result.seconds, 2),
+    }

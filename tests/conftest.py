@@ -3,17 +3,24 @@
 Personas, as in every view test: the owner (acme's controller admin), a
 colleague (acme's request officer, read-write but not admin), the auditor
 (acme's read-only DPO) and the outsider (globex's controller admin).
+
+The test databases are created, migrated and seeded as the owner role; every
+test then runs as the runtime role, as web and workers do. `in_thread` runs
+code on a connection of its own (committed, as another role if asked), for
+races between connections and for what only the owner or a superuser may do.
 """
 
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.conf import settings
+from django.db import connection, connections
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import schema_context, tenant_context
@@ -43,6 +50,68 @@ STAFF = {
 }
 
 
+DATABASES = ("default", "keys")
+SUPERUSER = os.environ.get("POSTGRES_SUPERUSER", "postgres")
+
+
+def _credentials(role: str) -> dict[str, str]:
+    if role == "superuser":
+        return {"USER": SUPERUSER, "PASSWORD": ""}
+    return settings.DB_CREDENTIALS[role]
+
+
+def _use_role(role: str) -> None:
+    """Connect this thread's default and key connections as ``role`` from now on."""
+    for alias in DATABASES:
+        connections[alias].close()
+        connections[alias].settings_dict.update(_credentials(role))
+
+
+def pytest_collection_modifyitems(items):
+    """Every database test may use both databases (the key database is part of every write)."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is None and "db" not in item.fixturenames:
+            continue
+        if marker is not None and "databases" in marker.kwargs:
+            continue
+        kwargs = dict(marker.kwargs) if marker is not None else {}
+        item.add_marker(pytest.mark.django_db(databases=list(DATABASES), **kwargs), append=False)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """The test databases are created and migrated by the owner role."""
+    _use_role("owner")
+
+
+def in_thread(function, *args, role: str = "runtime", **kwargs):
+    """Run ``function`` on connections of its own (autocommit, as ``role``) and return its result.
+
+    Writes are committed and outlive the test: use schemas and identifiers of the test's own.
+    """
+    outcome: dict = {}
+
+    def run():
+        for alias in DATABASES:
+            config = {**connections.settings[alias], **_credentials(role)}
+            connections[alias] = connections[alias].__class__(config, alias)
+        try:
+            outcome["value"] = function(*args, **kwargs)
+        except BaseException as exc:  # re-raised in the calling thread
+            outcome["error"] = exc
+        finally:
+            for alias in DATABASES:
+                connections[alias].close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Provision the two controllers once; every test then runs in a rolled-back transaction."""
@@ -50,20 +119,47 @@ def django_db_setup(django_db_setup, django_db_blocker):
     # never let the fixtures write into a real database.
     assert connection.settings_dict["NAME"].startswith("test_"), "test database not set up"
     with django_db_blocker.unblock():
-        platform_ensure()
-        with schema_context("public"):
-            staff_create(schema="public", username="root", role="")
-            User.objects.filter(username="root").update(is_staff=True, is_superuser=True)
-        for slug, spec in TENANT_SPECS.items():
-            result = tenant_provision(
-                slug=slug, admin_username="firstadmin", admin_email=f"first@{slug}.com.tr", **spec
-            )
-            with tenant_context(result.tenant):
-                for username, role in STAFF[slug]:
-                    user = staff_create(schema=slug, username=username, role=role)
-                    audit_entry_create(
-                        action=Action.CREATE, target=user, detail={"event": "fixture"}
-                    )
+        _seed()
+        _use_role("runtime")
+    yield
+    with django_db_blocker.unblock():
+        _use_role("owner")  # the owner drops the test databases
+
+
+def _seed() -> None:
+    platform_ensure()
+    with schema_context("public"):
+        staff_create(schema="public", username="root", role="")
+        User.objects.filter(username="root").update(is_staff=True, is_superuser=True)
+    for slug, spec in TENANT_SPECS.items():
+        result = tenant_provision(
+            slug=slug, admin_username="firstadmin", admin_email=f"first@{slug}.com.tr", **spec
+        )
+        with tenant_context(result.tenant):
+            for username, role in STAFF[slug]:
+                user = staff_create(schema=slug, username=username, role=role)
+                audit_entry_create(action=Action.CREATE, target=user, detail={"event": "fixture"})
+
+
+@pytest.fixture
+def committed_tenant(db):
+    """Provision a controller of the test's own, committed (as provisioning is, by the owner)."""
+
+    def provision(slug: str) -> Tenant:
+        return in_thread(
+            lambda: (
+                tenant_provision(
+                    slug=slug,
+                    legal_name=f"{slug.title()} A.Ş.",
+                    vkn="0010011238",
+                    admin_username="firstadmin",
+                    admin_email=f"first@{slug}.com.tr",
+                ).tenant
+            ),
+            role="owner",
+        )
+
+    return provision
 
 
 @pytest.fixture(autouse=True)
@@ -134,13 +230,13 @@ def service_env() -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="session")
-def celery_worker(django_db_setup):
-    """A real Celery worker process on the test queue, using the test database."""
+def _start_worker(*, queue: str, name: str, env: dict[str, str]) -> subprocess.Popen:
+    """A real Celery worker process on ``queue``, using the test database; waits until it answers."""
     from config.celery import app
 
-    app.control.purge()
-    log = open(ROOT / ".run" / "test-worker.log", "w")  # noqa: SIM115 (closed at teardown)
+    log_path = ROOT / ".run" / f"test-{name}.log"
+    log = open(log_path, "w")  # noqa: SIM115 (the process writes to it until teardown)
+    node = f"test-{name}-{os.getpid()}"
     process = subprocess.Popen(
         [
             sys.executable,
@@ -152,32 +248,53 @@ def celery_worker(django_db_setup):
             "--pool=solo",
             "--loglevel=WARNING",
             "-Q",
-            os.environ["CELERY_QUEUE"],
+            queue,
             "--without-gossip",
             "--without-mingle",
             "-n",
-            f"test-{os.getpid()}@%h",
+            f"{node}@%h",
         ],
         cwd=ROOT,
-        env=service_env(),
+        env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(
-                f"Celery worker died: {(ROOT / '.run' / 'test-worker.log').read_text()}"
-            )
-        if app.control.ping(destination=[f"test-{os.getpid()}@{socket.gethostname()}"], timeout=1):
-            break
-    else:
-        process.kill()
-        raise RuntimeError("Celery worker did not answer within 60 s")
-    yield process
+            raise RuntimeError(f"Celery worker died: {log_path.read_text()}")
+        if app.control.ping(destination=[f"{node}@{socket.gethostname()}"], timeout=1):
+            return process
+    process.kill()
+    raise RuntimeError("Celery worker did not answer within 60 s")
+
+
+def _stop(process: subprocess.Popen) -> None:
     process.terminate()
     process.wait(timeout=30)
-    log.close()
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup):
+    """A real Celery worker process on the test queue, connected as the runtime role."""
+    from config.celery import app
+
+    app.control.purge()
+    process = _start_worker(queue=os.environ["CELERY_QUEUE"], name="worker", env=service_env())
+    yield process
+    _stop(process)
+
+
+@pytest.fixture(scope="session")
+def provisioning_worker(django_db_setup):
+    """The provisioning worker: the one process that connects as the owner role."""
+    process = _start_worker(
+        queue=settings.CELERY_PROVISIONING_QUEUE,
+        name="provisioner",
+        env={**service_env(), "PORTAL_DB_ROLE": "owner"},
+    )
+    yield process
+    _stop(process)
 
 
 @pytest.fixture(scope="session")

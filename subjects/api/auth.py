@@ -95,16 +95,19 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
 
 
 class HasTokenScope(permissions.BasePermission):
-    """Any active token may read; writing needs a write-scoped token."""
+    """Any active token may read; writing needs a write-scoped token.
+
+    A view that only reads although it is posted to (identifiers travel in bodies,
+    never in URLs) says so with ``reads_only = True``.
+    """
 
     message = TOKEN_READ_ONLY
 
     def has_permission(self, request, view) -> bool:
         if not isinstance(request.auth, ApiToken):
             return False
-        return (
-            request.method in permissions.SAFE_METHODS or request.auth.scope == ApiToken.Scope.WRITE
-        )
+        reads = request.method in permissions.SAFE_METHODS or getattr(view, "reads_only", False)
+        return reads or request.auth.scope == ApiToken.Scope.WRITE
 
 
 class TokenRateThrottle(throttling.SimpleRateThrottle):

@@ -6,6 +6,9 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from config.errors import PortalError
+from subjects.crypto import ValueTampered
+from subjects.middleware import integrity_error_message
+from subjects.services import value_tampered_record
 from subjects.validation import RecordErrors
 
 MALFORMED_JSON = _("The request body is not valid JSON.")
@@ -40,13 +43,19 @@ def _body(code: str, message, fields: dict | None = None) -> dict:
 
 
 def api_exception_handler(exc, context):
+    if isinstance(exc, ValueTampered):
+        request = context["request"]
+        value_tampered_record(error=exc, actor_label=request.user.label, request=request._request)
+        return Response(
+            _body("integrity_error", integrity_error_message()), status=status.HTTP_409_CONFLICT
+        )
     if isinstance(exc, RecordErrors):
         return Response(
             _body("invalid", INVALID_INPUT, exc.errors), status=status.HTTP_400_BAD_REQUEST
         )
     if isinstance(exc, PortalError):
         fields = {exc.field: [str(exc.message)]} if exc.field else {}
-        return Response(_body(exc.code, exc.message, fields), status=status.HTTP_400_BAD_REQUEST)
+        return Response(_body(exc.code, exc.message, fields), status=exc.status)
     if isinstance(exc, exceptions.ParseError):
         exc = exceptions.ParseError(MALFORMED_JSON)
     response = exception_handler(exc, context)

@@ -88,6 +88,13 @@ class InteractionSerializer(serializers.Serializer):
     attachment = AttachmentSerializer(required=False)
 
 
+class LookupSerializer(serializers.Serializer):
+    value = serializers.CharField(
+        max_length=254, help_text="TCKN, passport (NAT:NO), e-mail, phone or customer no."
+    )
+    kind = serializers.ChoiceField(choices=IdentifierKind.choices, required=False)
+
+
 class IngestResultSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     extended = serializers.IntegerField()
@@ -101,6 +108,14 @@ class SubjectRefSerializer(serializers.Serializer):
     item_count = serializers.IntegerField()
     created_at = serializers.DateTimeField()
     destroyed = serializers.BooleanField()
+
+
+class MatchSerializer(SubjectRefSerializer):
+    kind = serializers.ChoiceField(choices=IdentifierKind.choices)
+
+
+class LookupResultSerializer(serializers.Serializer):
+    matches = MatchSerializer(many=True)
 
 
 class ItemViewSerializer(serializers.Serializer):

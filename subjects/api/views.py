@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -16,7 +16,6 @@ from subjects.api import schema  # noqa: F401  (registers the auth scheme)
 from subjects.api import serializers as s
 from subjects.models import DataSubject, PersonalDataItem
 
-NOT_FOUND = _("No data subject matches.")
 PURPOSE_REQUIRED = _("State the purpose of reading this subject's data in the “purpose” parameter.")
 BAD_BASE64 = _("The attachment is not valid base64.")
 
@@ -43,7 +42,7 @@ def _subject_ref(subject: DataSubject) -> dict:
     return {
         "uuid": subject.uuid,
         "group": subject.group.code,
-        "item_count": subject.items.count(),
+        "item_count": getattr(subject, "item_count", None) or subject.items.count(),
         "created_at": subject.created_at,
         "destroyed": subject.is_shredded,
     }
@@ -91,32 +90,27 @@ class BulkView(APIView):
 
 
 class LookupView(APIView):
+    reads_only = True  # posted so that the identifier stays out of URLs and logs
+
     @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "value",
-                str,
-                required=True,
-                description="TCKN, passport (NAT:NO), e-mail, phone or customer no.",
-            ),
-            OpenApiParameter(
-                "kind", str, required=False, enum=[k for k, _ in s.IdentifierKind.choices]
-            ),
-        ],
-        responses={200: s.SubjectRefSerializer},
-        summary="Find a subject by any identifier (blind index; returns no personal values)",
+        request=s.LookupSerializer,
+        responses={200: s.LookupResultSerializer},
+        summary="Find subjects by any identifier (blind index; returns no personal values)",
+        description=(
+            "The identifier travels in the body, never in the URL. A value that parses as "
+            "several kinds (a phone number that is also a customer number) returns every "
+            "match with the kind it matched as."
+        ),
     )
-    def get(self, request):
-        value, kind = (
-            request.query_params.get("value", ""),
-            request.query_params.get("kind") or None,
+    def post(self, request):
+        body = s.LookupSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        matches = selectors.subject_lookup(
+            value=body.validated_data["value"],
+            kind=body.validated_data.get("kind") or None,
+            **_actor(request),
         )
-        if kind is not None and kind not in s.IdentifierKind.values:
-            raise ValidationError({"kind": [_("Unknown identifier kind.")]})
-        subject = selectors.subject_lookup(value=value, kind=kind, **_actor(request))
-        if subject is None:
-            raise NotFound(NOT_FOUND)
-        return Response(_subject_ref(subject))
+        return Response({"matches": [{"kind": m.kind, **_subject_ref(m.subject)} for m in matches]})
 
 
 class SubjectDetailView(APIView):

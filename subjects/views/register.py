@@ -1,11 +1,25 @@
-"""Staff pages of the register: search without decrypting, read only with a stated purpose."""
+"""Staff pages of the register: search without decrypting, read only with a stated purpose.
+
+Identifiers never travel in URLs: the search form is posted. A read follows
+POST → redirect → GET: the purpose is posted once and logged, the server keeps
+a short-lived read grant, and the read page shows the data for that grant, so a
+reload shows it again without a second read entry. Download links carry only
+the schema, the user, the attachment's uuid and the grant; the purpose stays
+on the server.
+"""
+
+import secrets
+import time
 
 from django.core import signing
+from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.db import connection
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.access import ANY_ROLE, role_required
 from subjects import selectors
@@ -13,25 +27,37 @@ from subjects.forms import ReadPurposeForm, SubjectSearchForm
 from subjects.models import Interaction
 
 PAGE_SIZE = 50
+# How long a stated purpose lets its reader see the data again and download attachments.
+READ_GRANT_SECONDS = 10 * 60
+# How long a download link works once the page that holds it is shown.
+DOWNLOAD_LINK_SECONDS = 5 * 60
+_DOWNLOAD_SALT = "subjects.attachment"
 
 
 @role_required(*ANY_ROLE)
+@require_http_methods(["GET", "POST"])
 def subject_list_view(request):
-    form = SubjectSearchForm(request.GET or None)
-    subjects, searched = selectors.subject_list(), False
-    if form.is_valid() and form.cleaned_data["q"]:
-        searched = True
-        found = selectors.subject_lookup(
+    form = SubjectSearchForm(request.POST or None)
+    subjects, matches = selectors.subject_list(), None
+    if request.method == "POST" and form.is_valid() and form.cleaned_data["q"]:
+        matches = selectors.subject_lookup(
             value=form.cleaned_data["q"],
             kind=form.cleaned_data["kind"] or None,
             actor=request.user,
             request=request,
         )
-        subjects = subjects.filter(pk=found.pk) if found else subjects.none()
-    page = Paginator(subjects, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request, "subjects/index.html", {"form": form, "page": page, "searched": searched}
+    page = (
+        None
+        if matches is not None
+        else Paginator(subjects, PAGE_SIZE).get_page(request.GET.get("page"))
     )
+    context = {"form": form, "page": page, "matches": matches}
+    return render(request, "subjects/index.html", context)
+
+
+def _grant_key(grant: str) -> str:
+    # The cache's key function adds the schema: a grant exists only on its controller's host.
+    return f"subjects-read-grant:{grant}"
 
 
 @role_required(*ANY_ROLE)
@@ -39,45 +65,86 @@ def subject_list_view(request):
 def subject_detail_view(request, uuid):
     subject = get_object_or_404(selectors.subject_list(), uuid=uuid)
     form = ReadPurposeForm(request.POST or None)
-    record, interactions = None, []
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and not subject.is_shredded:
         purpose = form.cleaned_data["purpose"]
-        record = selectors.subject_read(
+        selectors.subject_read(
             subject=subject, purpose=purpose, actor=request.user, request=request
         )
-        interactions = [
-            (
-                row,
-                attachment_token(interaction_id=row.id, purpose=purpose)
-                if row.attachment_name
-                else "",
-            )
-            for row in record.interactions
-        ]
-    context = {"subject": subject, "form": form, "record": record, "interactions": interactions}
-    return render(request, "subjects/detail.html", context)
+        grant = secrets.token_hex(16)
+        cache.set(
+            _grant_key(grant),
+            {
+                "user": request.user.pk,
+                "subject": str(subject.uuid),
+                "purpose": purpose,
+                "expires": time.time() + READ_GRANT_SECONDS,
+            },
+            timeout=READ_GRANT_SECONDS,
+        )
+        return redirect("subjects:read", uuid=subject.uuid, grant=grant)
+    return render(request, "subjects/detail.html", {"subject": subject, "form": form})
 
 
-# A download link carries the purpose the reader stated, signed and short-lived,
-# so the export is logged with it without asking again.
-_DOWNLOAD_SALT = "subjects.attachment"
-DOWNLOAD_LINK_SECONDS = 300
-
-
-def attachment_token(*, interaction_id: int, purpose: str) -> str:
-    return signing.dumps({"i": interaction_id, "p": purpose}, salt=_DOWNLOAD_SALT)
+def _grant_for(request, grant: str, subject_uuid: str) -> dict:
+    """The reader's own, unexpired grant for this subject; anything else is not found."""
+    data = cache.get(_grant_key(grant))
+    if (
+        not data
+        or data["user"] != request.user.pk
+        or data["subject"] != subject_uuid
+        or data["expires"] < time.time()
+    ):
+        raise Http404
+    return data
 
 
 @role_required(*ANY_ROLE)
+@require_GET
+def subject_read_view(request, uuid, grant):
+    subject = get_object_or_404(selectors.subject_list(), uuid=uuid)
+    data = _grant_for(request, grant, str(subject.uuid))
+    if subject.is_shredded:
+        return redirect("subjects:detail", uuid=subject.uuid)
+    record = selectors.subject_decrypt(subject)  # the read was logged when it was asked for
+    interactions = [
+        (row, _download_link(request, row.uuid, grant) if row.attachment_name else "")
+        for row in record.interactions
+    ]
+    context = {
+        "subject": subject,
+        "record": record,
+        "purpose": data["purpose"],
+        "interactions": interactions,
+        "grant_minutes": READ_GRANT_SECONDS // 60,
+    }
+    return render(request, "subjects/read.html", context)
+
+
+def _download_link(request, interaction_uuid, grant: str) -> str:
+    token = signing.dumps(
+        {"s": connection.schema_name, "u": request.user.pk, "i": str(interaction_uuid), "g": grant},
+        salt=_DOWNLOAD_SALT,
+    )
+    return reverse("subjects:attachment", args=[token])
+
+
+@role_required(*ANY_ROLE)
+@require_GET
 def attachment_view(request, token):
+    """An attachment for the reader who was shown its link, on the host it was made for."""
     try:
         data = signing.loads(token, salt=_DOWNLOAD_SALT, max_age=DOWNLOAD_LINK_SECONDS)
     except signing.BadSignature as exc:
         raise Http404 from exc
-    interaction = get_object_or_404(Interaction.objects.select_related("subject"), pk=data["i"])
+    if data.get("s") != connection.schema_name or data.get("u") != request.user.pk:
+        raise Http404
+    interaction = get_object_or_404(
+        Interaction.objects.select_related("subject"), uuid=data.get("i")
+    )
+    grant = _grant_for(request, str(data.get("g")), str(interaction.subject.uuid))
     try:
         name, content = selectors.attachment_export(
-            interaction=interaction, purpose=data["p"], actor=request.user, request=request
+            interaction=interaction, purpose=grant["purpose"], actor=request.user, request=request
         )
     except Interaction.DoesNotExist as exc:
         raise Http404 from exc

@@ -132,7 +132,7 @@ def test_role_change_is_a_logged_permission_change(owner, acme):
         assert member.role == Role.AUDITOR
         entry = AuditEntry.objects.filter(
             action=Action.PERMISSION_CHANGE, object_id=str(member.pk)
-        ).latest("seq")
+        ).latest("id")
         assert entry.actor_label == "owner"
         assert entry.detail["before"]["role"] == Role.REQUEST_OFFICER
 

@@ -41,9 +41,10 @@ def test_upsert_creates_a_subject_then_adds_to_it(api, acme):
     assert again.status_code == 200
     assert again.json() == {"created": 0, "extended": 1, "items": 1, "subjects": [uuid]}
 
-    found = api.get(reverse("api:lookup"), {"value": f"AYSE.{TCKN_AYSE}@EXAMPLE.COM.TR"})
+    found = api.post(reverse("api:lookup"), {"value": f"AYSE.{TCKN_AYSE}@EXAMPLE.COM.TR"})
     assert found.status_code == 200
-    assert found.json()["uuid"] == uuid and found.json()["item_count"] == 2
+    [match] = found.json()["matches"]
+    assert (match["kind"], match["uuid"], match["item_count"]) == ("email", uuid, 2)
 
 
 def test_bulk_creates_every_subject(api, acme):
@@ -54,7 +55,7 @@ def test_bulk_creates_every_subject(api, acme):
     with tenant_context(acme):
         assert (
             AuditEntry.objects.filter(action=Action.CREATE, detail__event="register_ingest")
-            .latest("seq")
+            .latest("id")
             .detail["items"]
             == 2
         )
@@ -173,17 +174,18 @@ def test_token_of_another_tenant_is_refused(acme, globex):
 def test_revoked_token_stops_working(acme):
     raw = make_token(acme)
     api = ApiClient(acme.host, raw)
-    assert api.get(reverse("api:lookup"), {"value": TCKN_AYSE}).status_code == 404
+    assert api.post(reverse("api:lookup"), {"value": TCKN_AYSE}).json() == {"matches": []}
     with tenant_context(acme):
         api_token_revoke(token=ApiToken.objects.get(), revoked_by=None)
-    assert api.get(reverse("api:lookup"), {"value": TCKN_AYSE}).status_code == 401
+    assert api.post(reverse("api:lookup"), {"value": TCKN_AYSE}).status_code == 401
 
 
 def test_read_only_token_cannot_write(acme):
     api = ApiClient(acme.host, make_token(acme, scope=ApiToken.Scope.READ))
     response = api.post(reverse("api:subject_upsert"), subject_record())
     assert response.status_code == 403
-    assert api.get(reverse("api:lookup"), {"value": TCKN_AYSE}).status_code == 404
+    # a look-up is a read, even though it is posted
+    assert api.post(reverse("api:lookup"), {"value": TCKN_AYSE}).status_code == 200
 
 
 def test_requests_per_token_are_rate_limited(acme, monkeypatch):
@@ -198,9 +200,9 @@ def test_requests_per_token_are_rate_limited(acme, monkeypatch):
         cache.delete(key)
     try:
         statuses = [
-            api.get(reverse("api:lookup"), {"value": TCKN_AYSE}).status_code for _ in range(4)
+            api.post(reverse("api:lookup"), {"value": TCKN_AYSE}).status_code for _ in range(4)
         ]
-        assert statuses == [404, 404, 404, 429]
+        assert statuses == [200, 200, 200, 429]
     finally:
         with tenant_context(acme):
             cache.delete(key)
@@ -218,7 +220,7 @@ def test_reading_a_subject_needs_a_purpose_and_is_logged(api, acme):
     assert body["identifiers"] == {"tckn": TCKN_AYSE, "email": f"ayse.{TCKN_AYSE}@example.com.tr"}
     assert body["items"][0]["value"] == "Çiçek Sok. No:5 Kadıköy/İstanbul"
     with tenant_context(acme):
-        read = AuditEntry.objects.filter(action=Action.READ).latest("seq")
+        read = AuditEntry.objects.filter(action=Action.READ).latest("id")
     assert (read.subject_ref, read.purpose) == (uuid, "Müşteri şikâyeti #42")
     assert read.actor_label.startswith("api:crm")
 
@@ -232,11 +234,10 @@ def test_correcting_an_identifier_moves_the_look_up(api):
     )
 
     assert response.status_code == 200
-    assert (
-        api.get(reverse("api:lookup"), {"value": f"ayse.{TCKN_AYSE}@example.com.tr"}).status_code
-        == 404
-    )
-    assert api.get(reverse("api:lookup"), {"value": "yeni@example.com.tr"}).json()["uuid"] == uuid
+    old = api.post(reverse("api:lookup"), {"value": f"ayse.{TCKN_AYSE}@example.com.tr"})
+    assert old.json() == {"matches": []}
+    new = api.post(reverse("api:lookup"), {"value": "yeni@example.com.tr"}).json()["matches"]
+    assert [match["uuid"] for match in new] == [uuid]
     assert (
         api.get(reverse("api:subject", args=[uuid]), {"purpose": "check"}).json()["name"]
         == "Ayşe Kaya"
@@ -254,8 +255,10 @@ def test_identifier_of_another_subject_cannot_be_taken(api):
         reverse("api:subject", args=[first]), {"identifiers": {"tckn": TCKN_MEHMET}}
     )
 
-    assert response.status_code == 400
-    assert api.get(reverse("api:lookup"), {"value": TCKN_MEHMET}).json()["uuid"] != first
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "identifier_taken"
+    owners = api.post(reverse("api:lookup"), {"value": TCKN_MEHMET}).json()["matches"]
+    assert [match["uuid"] for match in owners] != [first]
 
 
 def test_item_update_with_undeclared_purpose_changes_nothing(api, acme):
@@ -328,7 +331,7 @@ def test_bad_base64_attachment_is_refused(api, acme):
 
 def test_look_ups_never_cross_tenants(api, globex_api):
     api.post(reverse("api:subject_upsert"), subject_record())
-    assert globex_api.get(reverse("api:lookup"), {"value": TCKN_AYSE}).status_code == 404
+    assert globex_api.post(reverse("api:lookup"), {"value": TCKN_AYSE}).json() == {"matches": []}
 
 
 def test_openapi_schema_and_docs_are_published(acme):

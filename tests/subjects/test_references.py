@@ -84,9 +84,10 @@ def test_changing_an_items_category_to_a_missing_one_is_refused(stored):
 
 def test_a_copy_of_identifiers_for_a_missing_subject_is_refused(stored):
     subject, _ = stored
+    first, second = bulk.reserve_ids(SubjectIdentifier, 2)
     rows = [
-        (subject.pk, "customer_no", b"\x01", b"a" * 32),
-        (MISSING, "customer_no", b"\x02", b"b" * 32),
+        (first, subject.pk, "customer_no", b"\x01", b"a" * 32),
+        (second, MISSING, "customer_no", b"\x02", b"b" * 32),
     ]
     with pytest.raises(IntegrityError), transaction.atomic():
         bulk.copy_rows(SubjectIdentifier, services.IDENTIFIER_COLUMNS, rows)

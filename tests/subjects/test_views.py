@@ -48,11 +48,33 @@ def test_search_by_identifier_finds_exactly_that_subject(owner, acme):
     ayse, _mehmet = _ingest(
         acme, subject_record(), subject_record(tckn=TCKN_MEHMET, identifiers={"tckn": TCKN_MEHMET})
     )
-    response = owner.get(reverse("subjects:index"), {"q": TCKN_AYSE})
-    assert [str(s.uuid) for s in response.context["page"]] == [ayse]
-    empty = owner.get(reverse("subjects:index"), {"q": "nobody@example.com"})
-    assert list(empty.context["page"]) == []
+    response = owner.post(reverse("subjects:index"), {"q": TCKN_AYSE})
+    assert [(m.kind, str(m.subject.uuid)) for m in response.context["matches"]] == [("tckn", ayse)]
+    empty = owner.post(reverse("subjects:index"), {"q": "nobody@example.com"})
+    assert empty.context["matches"] == []
     assert "Bu tanımlayıcıya sahip ilgili kişi yok." in empty.content.decode()
+
+
+def test_identifiers_never_travel_in_urls(owner, acme):
+    _ingest(acme, subject_record())
+    response = owner.get(reverse("subjects:index"), {"q": TCKN_AYSE})
+    assert response.context["matches"] is None  # a query string is not a search
+    page = response.content.decode()
+    assert 'method="post"' in page.split('id="subject-search"')[0][-200:] + page
+
+
+def test_a_value_of_several_kinds_lists_every_match_with_its_kind(owner, acme):
+    # "5321234567" is a phone number of one subject and the customer number of another
+    phone_owner, number_owner = _ingest(
+        acme,
+        {"group": "customer", "name": "Bir", "identifiers": {"phone": "5321234567"}},
+        {"group": "customer", "name": "İki", "identifiers": {"customer_no": "5321234567"}},
+    )
+    response = owner.post(reverse("subjects:index"), {"q": "5321234567"})
+    found = [(m.kind, str(m.subject.uuid)) for m in response.context["matches"]]
+    assert found == [("phone", phone_owner), ("customer_no", number_owner)]
+    page = response.content.decode()
+    assert "Telefon" in page and "Müşteri numarası" in page
 
 
 def test_reading_a_subject_needs_a_purpose_and_is_logged(colleague, acme):
@@ -62,15 +84,27 @@ def test_reading_a_subject_needs_a_purpose_and_is_logged(colleague, acme):
 
     too_short = colleague.post(url, {"purpose": "x"})
     assert too_short.context["form"].errors and "Ayşe" not in too_short.content.decode()
-    response = colleague.post(url, {"purpose": "Başvuru 2025-17 yanıtı"})
+    posted = colleague.post(url, {"purpose": "Başvuru 2025-17 yanıtı"})
+    assert posted.status_code == 302  # POST, then redirect to the read view
+    response = colleague.get(posted["Location"])
+    reloaded = colleague.get(posted["Location"])
 
-    assert "Ayşe Yılmaz" in response.content.decode()
-    assert "Çiçek Sok. No:5" in response.content.decode()
+    for page in (response, reloaded):
+        assert "Ayşe Yılmaz" in page.content.decode()
+        assert "Çiçek Sok. No:5" in page.content.decode()
     with tenant_context(acme):
         reads = AuditEntry.objects.filter(action=Action.READ, subject_ref=uuid)
         assert [(r.actor_label, r.purpose) for r in reads] == [
             ("colleague", "Başvuru 2025-17 yanıtı")
-        ]
+        ]  # one read, however often the page is shown
+
+
+def test_a_read_view_belongs_to_its_reader_and_expires(colleague, owner, acme):
+    [uuid] = _ingest(acme, subject_record())
+    read = colleague.post(reverse("subjects:detail", args=[uuid]), {"purpose": "Başvuru yanıtı"})
+    assert owner.get(read["Location"]).status_code == 404
+    with time_machine.travel(timezone.now() + timedelta(minutes=11)):
+        assert colleague.get(read["Location"]).status_code == 404
 
 
 def test_subject_of_another_tenant_is_not_found(outsider, acme):
@@ -125,7 +159,7 @@ def test_admin_creates_a_token_that_works_once_shown_and_revokes_it(owner, acme)
         token = ApiToken.objects.get(name="ERP")
         assert token.token_hash != raw and raw not in token.token_hash
     owner.post(reverse("subjects:token_revoke", args=[token.pk]))
-    assert api.get(reverse("api:lookup"), {"value": TCKN_AYSE}).status_code == 401
+    assert api.post(reverse("api:lookup"), {"value": TCKN_AYSE}).status_code == 401
 
 
 def test_only_controller_admins_manage_tokens(colleague, auditor):
@@ -139,10 +173,10 @@ def test_only_controller_admins_manage_tokens(colleague, auditor):
 
 def test_searching_by_identifier_is_logged_without_the_identifier(owner, acme):
     [uuid] = _ingest(acme, subject_record())
-    owner.get(reverse("subjects:index"), {"q": TCKN_AYSE})
+    owner.post(reverse("subjects:index"), {"q": TCKN_AYSE})
     with tenant_context(acme):
-        entry = AuditEntry.objects.filter(action=Action.READ).latest("seq")
-    assert (entry.actor_label, entry.subject_ref, entry.detail["found"]) == ("owner", uuid, True)
+        entry = AuditEntry.objects.filter(action=Action.READ).latest("id")
+    assert (entry.actor_label, entry.subject_ref, entry.detail["found"]) == ("owner", uuid, 1)
     assert TCKN_AYSE not in str(entry.detail)
 
 
@@ -166,10 +200,12 @@ def test_attachment_downloads_with_the_stated_purpose_and_only_by_a_fresh_signed
         },
     )
 
-    page = colleague.post(
+    read = colleague.post(
         reverse("subjects:detail", args=[uuid]), {"purpose": "Başvuru 2025-31 yanıtı"}
-    ).content.decode()
+    )
+    page = colleague.get(read["Location"]).content.decode()
     link = re.search(r'href="(/subjects/attachment/[^"]+/)"', page).group(1)
+    assert "Başvuru" not in link  # the purpose stays on the server
     download = colleague.get(link)
 
     assert download.status_code == 200 and download.content == content
@@ -177,12 +213,43 @@ def test_attachment_downloads_with_the_stated_purpose_and_only_by_a_fresh_signed
         "dil" in download["Content-Disposition"] and "attachment" in download["Content-Disposition"]
     )
     with tenant_context(acme):
-        export = AuditEntry.objects.filter(action=Action.EXPORT).latest("seq")
+        export = AuditEntry.objects.filter(action=Action.EXPORT).latest("id")
     assert (export.actor_label, export.purpose, export.subject_ref) == (
         "colleague",
         "Başvuru 2025-31 yanıtı",
         uuid,
     )
     assert colleague.get(link[:-3] + "xx/").status_code == 404
-    with time_machine.travel(timezone.now() + timedelta(minutes=10)):
+    with time_machine.travel(timezone.now() + timedelta(minutes=6)):
         assert colleague.get(link).status_code == 404
+
+
+def test_a_download_link_opens_nothing_for_another_user_or_on_another_host(
+    colleague, owner, outsider, acme, globex
+):
+    # given: the same attachment id exists on both hosts, and colleague holds a link on acme's
+    links = {}
+    for tenant in (acme, globex):
+        api = ApiClient(tenant.host, make_token(tenant))
+        uuid = api.post(reverse("api:subject_upsert"), subject_record()).json()["subjects"][0]
+        api.post(
+            reverse("api:interactions", args=[uuid]),
+            {
+                "kind": "message",
+                "purpose": "complaints",
+                "occurred_at": "2025-05-05T12:00:00+03:00",
+                "text": "Ekte.",
+                "attachment": {"name": "a.txt", "content_base64": base64.b64encode(b"x").decode()},
+            },
+        )
+        links[tenant.schema_name] = uuid
+    read = colleague.post(reverse("subjects:detail", args=[links["acme"]]), {"purpose": "Yanıt"})
+    page = colleague.get(read["Location"]).content.decode()
+    link = re.search(r'href="(/subjects/attachment/[^"]+/)"', page).group(1)
+
+    # when / then: replayed by another user, or on another controller's host
+    assert owner.get(link).status_code == 404
+    assert outsider.get(link).status_code == 404
+    assert colleague.get(link).status_code == 200
+    with tenant_context(globex):
+        assert not AuditEntry.objects.filter(action=Action.EXPORT).exists()

@@ -1,5 +1,7 @@
 """Provisioning is one call; a suspended controller serves nothing and gets no work done."""
 
+import time
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -12,13 +14,18 @@ from config.errors import PortalError
 from tenants.models import Domain, Tenant
 from tenants.services import SLUG_RESERVED, tenant_provision, tenant_set_status
 from tenants.validators import VKN_INVALID
-from tests.conftest import portal_client
+from tests.conftest import in_thread, portal_client
 
 PUBLIC = "config.urls_public"
 
 
+def _as_owner(**data):
+    """Provisioning runs as the owner role (its own connection, committed)."""
+    return in_thread(lambda: tenant_provision(**data), role="owner")
+
+
 def test_provisioning_creates_a_usable_controller(db):
-    result = tenant_provision(
+    result = _as_owner(
         slug="initech",
         legal_name="Initech Yazılım A.Ş.",
         vkn="0010011238",
@@ -63,16 +70,29 @@ def test_bad_provisioning_input_is_refused_and_leaves_nothing(db, changes, messa
     }
 
     with pytest.raises(PortalError) as refused:
-        tenant_provision(**data)
+        _as_owner(**data)
 
     assert str(refused.value) == str(message)
     assert not Tenant.objects.filter(slug=data["slug"]).exists()
     assert not schema_exists(data["slug"])
 
 
+def test_the_runtime_role_cannot_provision(db):
+    with pytest.raises(PortalError) as refused:
+        tenant_provision(
+            slug="sneaky",
+            legal_name="Sneaky A.Ş.",
+            vkn="0010011238",
+            admin_username="a",
+            admin_email="a@sneaky.com.tr",
+        )
+    assert refused.value.code == "needs_owner_role"
+    assert not schema_exists("sneaky")
+
+
 def test_taken_slug_is_refused(db):
     with pytest.raises(PortalError):
-        tenant_provision(
+        _as_owner(
             slug="acme",
             legal_name="Kopya",
             vkn="0010011238",
@@ -113,12 +133,14 @@ def test_reactivated_controller_is_served_again(owner, acme):
     assert owner.get("/").status_code == 200
 
 
-def test_platform_admin_provisions_from_django_admin(db):
+@pytest.mark.worker
+def test_platform_admin_provisions_from_django_admin(provisioning_worker, db):
     admin = portal_client(None, "root")
     url = reverse("admin:tenants_tenant_provision", urlconf=PUBLIC)
     assert admin.get(url).status_code == 200
 
-    response = admin.post(
+    # when: the form is sent, the web process (runtime role) queues the job
+    queued = admin.post(
         url,
         {
             "slug": "umbrella",
@@ -129,9 +151,37 @@ def test_platform_admin_provisions_from_django_admin(db):
             "admin_email": "admin@umbrella.com.tr",
         },
     )
+    assert queued.status_code == 302
+    status_url = queued["Location"]
 
+    # then: the provisioning worker (owner role) creates it; the page shows the link once
+    deadline = time.monotonic() + 60
+    while (response := admin.get(status_url)).status_code == 200 and time.monotonic() < deadline:
+        assert "oluşturuluyor" in response.content.decode()
+        time.sleep(0.3)
     assert response.status_code == 302
-    assert Tenant.objects.filter(slug="umbrella").exists()
+    done = admin.get(response["Location"])
+    message = next(iter(done.context["messages"]))
+    assert "umbrella.localhost" in str(message) and "/accounts/invitation/" in str(message)
+    assert Tenant.objects.filter(slug="umbrella").exists() and schema_exists("umbrella")
+    assert admin.get(status_url).status_code == 404  # shown once, kept nowhere
+
+
+def test_admin_provision_form_refuses_a_taken_slug_before_queueing(db, acme):
+    admin = portal_client(None, "root")
+    response = admin.post(
+        reverse("admin:tenants_tenant_provision", urlconf=PUBLIC),
+        {
+            "slug": "acme",
+            "legal_name": "Kopya A.Ş.",
+            "vkn": "4870091234",
+            "language": "tr",
+            "admin_username": "admin",
+            "admin_email": "admin@kopya.com.tr",
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["slug"]
 
 
 def test_admin_provision_form_shows_errors_and_creates_nothing(db):
