@@ -2,15 +2,17 @@
 
     .venv/bin/python scripts/with_stores.py .venv/bin/python bench/run.py [BENCHMARK ...] [options]
 
-Runs in a database of its own (POSTGRES_DB, default kvkk_bench, created when
-missing) and, per benchmark, a throwaway controller provisioned fresh and
-dropped afterwards — schema, Tenant and Domain rows — even when the run fails,
-so it never touches development or demo data. DEBUG is off unless asked for:
-its query log would be measured too.
+Runs in a database of its own (POSTGRES_DB, default kvkk_bench, and its key
+database, created when missing), as the owner role (it creates tables), and,
+per benchmark, in a throwaway controller provisioned fresh and dropped
+afterwards — schema, Tenant and Domain rows, keys — even when the run fails, so
+it never touches development or demo data. DEBUG is off unless asked for: its
+query log would be measured too.
 
 A benchmark is a module bench/<name>.py with ``add_arguments(parser)`` and
-``main(args, out_dir=...)`` returning figures with ``report()`` and
-``as_dict()``; list it in BENCHMARKS. Results go to .run/bench/<name>.json.
+``main(args, out_dir=..., controller=...)`` returning figures with ``report()``
+and ``as_dict()``; ``controller(slug)`` gives it more throwaway controllers.
+List it in BENCHMARKS. Results go to .run/bench/<name>.json.
 """
 
 import argparse
@@ -33,6 +35,7 @@ os.environ.setdefault("POSTGRES_DB", "kvkk_bench")
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+os.environ["PORTAL_DB_ROLE"] = "owner"
 
 import django  # noqa: E402
 
@@ -40,11 +43,12 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, connections  # noqa: E402
 from django_tenants.utils import schema_context, tenant_context  # noqa: E402
 from stores import ensure_database  # noqa: E402
 
-from subjects.crypto import forget_keyrings  # noqa: E402
+from subjects.crypto import KEYS_DATABASE, forget_keyrings  # noqa: E402
+from subjects.models import ControllerKey, SubjectDataKey  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
 from tenants.services import tenant_provision  # noqa: E402
 
@@ -53,34 +57,36 @@ SLUG = "benchctl"  # the throwaway controller; its schema has the same name
 OUT_DIR = ROOT / ".run" / "bench"
 
 
-def controller_drop() -> None:
-    """Remove the throwaway controller: rows, schema, cached keyring (idempotent)."""
+def controller_drop(slug: str) -> None:
+    """Remove a throwaway controller: rows, schema, keys, cached keyring (idempotent)."""
     connection.close()  # a run interrupted mid-query may have left the connection unusable
     with schema_context("public"):
-        for tenant in Tenant.objects.filter(slug=SLUG):
+        for tenant in Tenant.objects.filter(slug=slug):
             tenant.domains.all().delete()
             tenant.delete(force_drop=True)
         with connection.cursor() as cursor:  # a schema left without its row
-            cursor.execute(f"DROP SCHEMA IF EXISTS {connection.ops.quote_name(SLUG)} CASCADE")
+            cursor.execute(f"DROP SCHEMA IF EXISTS {connection.ops.quote_name(slug)} CASCADE")
+    SubjectDataKey.objects.filter(schema_name=slug).delete()
+    ControllerKey.objects.filter(schema_name=slug).delete()
     forget_keyrings()
 
 
 @contextlib.contextmanager
-def throwaway_controller() -> Iterator[Tenant]:
-    controller_drop()
+def throwaway_controller(slug: str = SLUG) -> Iterator[Tenant]:
+    controller_drop(slug)
     provisioned = tenant_provision(
-        slug=SLUG,
+        slug=slug,
         legal_name="Ölçüm Deneme A.Ş.",
         vkn="0010011238",
         admin_username="bench",
         admin_email="bench@ornek.com.tr",
     )
-    print(f"controller {SLUG!r} provisioned in {provisioned.seconds:.1f} s", flush=True)
+    print(f"controller {slug!r} provisioned in {provisioned.seconds:.1f} s", flush=True)
     try:
         with tenant_context(provisioned.tenant):
             yield provisioned.tenant
     finally:
-        controller_drop()
+        controller_drop(slug)
 
 
 def peak_rss_mb() -> float:
@@ -122,7 +128,11 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _terminate)
 
     db = settings.DATABASES["default"]
-    ensure_database({"POSTGRES_HOST": db["HOST"], "POSTGRES_PORT": db["PORT"]}, db["NAME"])
+    server = {"POSTGRES_HOST": db["HOST"], "POSTGRES_PORT": db["PORT"]}
+    ensure_database(server, db["NAME"])
+    ensure_database(server, settings.DATABASES[KEYS_DATABASE]["NAME"])
+    call_command("migrate", database=KEYS_DATABASE, verbosity=0)
+    connections[KEYS_DATABASE].close()
     call_command("migrate_schemas", "--shared", verbosity=0)
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     env = environment()
@@ -134,7 +144,7 @@ def main() -> int:
     for name in args.benchmarks or BENCHMARKS:
         started = time.monotonic()
         with throwaway_controller():
-            figures = modules[name].main(args, out_dir=OUT_DIR)
+            figures = modules[name].main(args, out_dir=OUT_DIR, controller=throwaway_controller)
         peak = peak_rss_mb()
         print()
         print(figures.report())

@@ -1,7 +1,7 @@
 """The ingest benchmark still runs, at a tiny size, so its figures keep meaning something."""
 
 from django.db import connection
-from django_tenants.utils import tenant_context
+from django_tenants.utils import schema_context, tenant_context
 
 from bench import data, ingest
 from subjects import validation
@@ -14,34 +14,65 @@ def _register_counts() -> tuple[int, int]:
     return DataSubject.objects.count(), PersonalDataItem.objects.count()
 
 
-def test_benchmark_stores_the_same_rows_both_ways_and_reports_both_figures(committed_tenant):
-    tenant = committed_tenant("benchco")
+def test_benchmark_stores_the_same_rows_three_ways_and_reports_every_figure(committed_tenant):
+    tenant, floor = committed_tenant("benchco"), committed_tenant("floorco")
+
+    def counts(schema: str) -> tuple[int, int]:
+        with schema_context(schema):
+            return _register_counts()
 
     def run():  # the benchmark creates its baseline tables: a tool of the owner's
         with tenant_context(tenant):
-            before = _register_counts()
             figures = ingest.run(
-                subjects=30, items_per_subject=2, batch=10, lookups=5, http_batches=1
+                subjects=30,
+                items_per_subject=2,
+                batch=10,
+                floor_schema="floorco",
+                lookups=5,
+                http_batches=1,
             )
-            after = _register_counts()
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"SELECT (SELECT count(*) FROM {ingest.SUBJECT_TABLE}),"
                     f" (SELECT count(*) FROM {ingest.ITEM_TABLE})"
                 )
-                copied = cursor.fetchone()
-        return figures, (after[0] - before[0], after[1] - before[1]), copied
+                bare = cursor.fetchone()
+        return figures, counts("benchco"), counts("floorco"), bare
 
-    figures, added, copied = in_thread(run, role="owner")
+    figures, ours, floored, bare = in_thread(run, role="owner")
 
-    # 30 subjects through the bulk path, 10 more through HTTP; the same rows copied raw
-    assert added == (40, 80) and copied == (30, 60)
+    # 30 subjects through the bulk path, 10 over HTTP and 10 more through the service path;
+    # the floor holds exactly the 30 bulk-path subjects, the bare tables their plaintext
+    assert ours == (50, 100) and floored == (30, 60) and bare == (30, 60)
+    assert floor.schema_name == "floorco"
     assert figures.items == 60 and figures.http.items == 20
-    assert figures.ours_rate > 0 and figures.copy_rate > 0 and len(figures.lookup_ms) == 5
+    assert figures.ours_rate > 0 and figures.floor_rate > 0 and figures.copy_rate > 0
+    assert len(figures.lookup_ms) == 5
     text = figures.report()
-    assert f"{figures.ours_rate:,.0f}" in text and f"{figures.copy_rate:,.0f}" in text
-    assert "bulk path / raw COPY" in text and "look-up by TCKN" in text
-    assert figures.as_dict()["ratio"] == round(figures.ours_rate / figures.copy_rate, 4)
+    for rate in (figures.ours_rate, figures.floor_rate, figures.copy_rate, figures.http.rate):
+        assert f"{rate:,.0f}" in text
+    assert "bulk path / database floor" in text and "HTTP / service path" in text
+    assert figures.as_dict()["ratio"] == round(figures.ours_rate / figures.floor_rate, 4)
+
+
+def test_the_floor_reads_back_exactly_what_the_bulk_path_stored(committed_tenant):
+    tenant = committed_tenant("readbackco")
+    committed_tenant("readfloorco")
+
+    def run():
+        with tenant_context(tenant):
+            _, _, uuids = ingest.bulk_ingest(data.records(0, 4, 3))
+            stored = ingest.stored_batch(uuids, floor_schema="readfloorco")
+            ingest.floor_load(stored, floor_schema="readfloorco")
+        with schema_context("readfloorco"):
+            rows = list(PersonalDataItem.objects.order_by("pk").values_list("pk", "value_enc"))
+        with tenant_context(tenant):
+            return rows == list(
+                PersonalDataItem.objects.order_by("pk").values_list("pk", "value_enc")
+            ), len(rows)
+
+    same, count = in_thread(run, role="owner")
+    assert same and count == 12
 
 
 def test_generated_records_pass_validation_with_distinct_identifiers(acme):
