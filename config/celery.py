@@ -57,4 +57,9 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=20),
         "args": ("subjects.tasks.csv_import_expire",),
     },
+    "finish-interrupted-destructions": {
+        "task": "tenants.tasks.fan_out",
+        "schedule": crontab(minute=35),
+        "args": ("subjects.tasks.destruction_resume",),
+    },
 }

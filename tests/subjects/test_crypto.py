@@ -20,6 +20,7 @@ from audit.models import Action, AuditEntry
 from subjects import crypto, selectors, services, validation
 from subjects.crypto import ITEM_VALUE, SUBJECT_NAME, ValueTampered, forget_keyrings
 from subjects.models import ControllerKey, DataSubject, PersonalDataItem, SubjectDataKey
+from subjects.tasks import destruction_resume_task
 from tests.conftest import in_thread
 from tests.subjects.conftest import TCKN_AYSE, TCKN_MEHMET, subject_record
 
@@ -144,7 +145,7 @@ def test_a_crash_between_the_destruction_steps_leaves_nothing_readable_or_report
 
         # when: the hourly sweep finishes it
         monkeypatch.undo()
-        assert services.destruction_resume() == 1
+        assert destruction_resume_task.apply(kwargs={"schema_name": "acme"}).get() == 1
 
         # then: the key is gone and the destruction is reported, once
         subject.refresh_from_db()
