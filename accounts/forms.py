@@ -23,20 +23,54 @@ class TokenForm(forms.Form):
     )
 
 
-class SetPasswordForm(forms.Form):
-    password1 = forms.CharField(
-        label=_("New password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
-    )
-    password2 = forms.CharField(
-        label=_("New password again"),
+PASSWORDS_DIFFER = _("The two passwords differ.")
+
+
+def _new_password_field(label) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
+
+class SetPasswordForm(forms.Form):
+    password1 = _new_password_field(_("New password"))
+    password2 = _new_password_field(_("New password again"))
+
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("password1") != cleaned.get("password2"):
-            raise forms.ValidationError(_("The two passwords differ."))
+        if cleaned.get("password1") and cleaned.get("password1") != cleaned.get("password2"):
+            self.add_error("password2", PASSWORDS_DIFFER)
         return cleaned
+
+
+class PasswordChangeForm(forms.Form):
+    current_password = forms.CharField(
+        label=_("Current password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    new_password1 = _new_password_field(_("New password"))
+    new_password2 = _new_password_field(_("New password again"))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("new_password1") and cleaned.get("new_password1") != cleaned.get(
+            "new_password2"
+        ):
+            self.add_error("new_password2", PASSWORDS_DIFFER)
+        return cleaned
+
+
+class AuthenticatorCodeForm(forms.Form):
+    """Recent authentication before a sensitive change: a current code from one's own app."""
+
+    token = forms.CharField(
+        label=_("Current code from your authenticator app"),
+        max_length=16,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
 
 
 class StaffInviteForm(forms.Form):

@@ -1,4 +1,4 @@
-"""Log-ins, log-outs and failed log-ins enter the processing log; migrations end with grants.
+"""Password steps, log-outs and failed log-ins enter the processing log; migrations end with grants.
 
 These are the only signal receivers in the project: Django raises these
 events from inside its auth machinery (the portal, the admin, the API) and
@@ -32,8 +32,10 @@ def _grant_runtime_privileges(sender, using, **kwargs):
 
 
 @receiver(user_logged_in, dispatch_uid="audit_login")
-def _logged_in(sender, request, user, **kwargs):
-    audit_entry_create(action=Action.LOGIN, actor=user, target=user, request=request)
+def _password_accepted(sender, request, user, **kwargs):
+    """Django's log-in is only the password step; the log-in itself (Action.LOGIN) is written
+    once the second factor is verified (accounts.second_factor)."""
+    audit_entry_create(action=Action.PASSWORD_ACCEPTED, actor=user, target=user, request=request)
 
 
 @receiver(user_logged_out, dispatch_uid="audit_logout")

@@ -3,11 +3,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts import urls as accounts_urls
 from tenants.views import landing_view, undertaking_view
 
 urlpatterns = [
     path("", landing_view, name="landing"),
     path("admin/", admin.site.urls),
-    path("accounts/", include("accounts.urls")),
+    # Log-in and one's own profile only: staff pages exist on controller hosts alone (404 here).
+    path("accounts/", include((accounts_urls.personal_urlpatterns, accounts_urls.app_name))),
     path("undertaking/", undertaking_view, name="undertaking"),
 ]

@@ -19,12 +19,14 @@ import time
 from pathlib import Path
 
 import pytest
+import redis
 from django.conf import settings
 from django.db import connection, connections
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import schema_context, tenant_context
 
+from accounts import lockout
 from accounts.models import Role, User
 from audit.models import Action
 from audit.services import audit_entry_create
@@ -166,6 +168,18 @@ def committed_tenant(db):
 def _back_to_public():
     yield
     connection.set_schema_to_public()
+
+
+@pytest.fixture(autouse=True)
+def _forget_failed_logins_per_address():
+    """The per-address failure counters live in Redis, which no test's rollback undoes."""
+    yield
+    cache_config = settings.CACHES["default"]
+    pattern = f"*:{cache_config['KEY_PREFIX']}:*:" + lockout.CACHE_KEY.format(address="*")
+    with redis.Redis.from_url(cache_config["LOCATION"]) as client:
+        keys = list(client.scan_iter(match=pattern, count=1000))
+        if keys:
+            client.delete(*keys)
 
 
 @pytest.fixture

@@ -15,16 +15,16 @@ from tests.conftest import in_thread
 from tests.factories import PASSWORD
 
 
-def test_login_and_failed_login_are_logged(acme):
+def test_failed_login_and_accepted_password_are_logged(acme):
     client = Client(HTTP_HOST=acme.host, REMOTE_ADDR="10.1.2.3")
     client.post(reverse("accounts:login"), {"username": "auditor", "password": "nope-nope-nope"})
     client.post(reverse("accounts:login"), {"username": "auditor", "password": PASSWORD})
 
     with tenant_context(acme):
         failed = AuditEntry.objects.filter(action=Action.LOGIN_FAILED).latest("id")
-        login = AuditEntry.objects.filter(action=Action.LOGIN).latest("id")
+        password = AuditEntry.objects.filter(action=Action.PASSWORD_ACCEPTED).latest("id")
     assert (failed.actor_label, failed.ip_address) == ("auditor", "10.1.2.3")
-    assert login.actor_label == "auditor" and login.pk > failed.pk
+    assert password.actor_label == "auditor" and password.pk > failed.pk
 
 
 def test_logout_is_logged(owner, acme):

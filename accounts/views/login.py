@@ -1,3 +1,5 @@
+"""Getting in: password, second factor (or enrolment), invitation links, log-out, language."""
+
 from base64 import b32encode
 
 import django_otp
@@ -6,8 +8,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -15,16 +18,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import services
-from accounts.access import otp_exempt, role_required
-from accounts.forms import (
-    LoginForm,
-    SetPasswordForm,
-    StaffInviteForm,
-    StaffUpdateForm,
-    TokenForm,
-)
-from accounts.models import Role, User
+from accounts import lockout, second_factor, services
+from accounts.access import otp_exempt
+from accounts.forms import LoginForm, SetPasswordForm, TokenForm
+from accounts.models import BackupCodeDevice
 from audit.models import Action
 from audit.services import audit_entry_create
 from config.errors import PortalError
@@ -53,10 +50,18 @@ def login_view(request):
         return (
             redirect(_next_url(request)) if request.user.is_verified() else _after_password(request)
         )
+    if request.method == "POST" and lockout.address_is_blocked(request=request):
+        # Refused before the password is even looked at: no guess is tested.
+        minutes = int(settings.LOGIN_ADDRESS_WINDOW.total_seconds() // 60)
+        context = {"address_blocked": True, "minutes": minutes}
+        return render(request, "accounts/locked_out.html", context, status=429)
     form = LoginForm(request, data=request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        auth_login(request, form.get_user())  # rotates the session key
-        return _after_password(request)
+    if request.method == "POST":
+        if form.is_valid():
+            auth_login(request, form.get_user())  # rotates the session key
+            return _after_password(request)
+        if form.has_error(NON_FIELD_ERRORS, "invalid_login"):
+            lockout.address_failure_record(request=request)
     return render(request, "accounts/login.html", {"form": form, "next": _next_url(request)})
 
 
@@ -73,13 +78,13 @@ def verify_view(request):
     if request.method == "POST" and form.is_valid():
         device = django_otp.match_token(request.user, form.cleaned_data["token"].strip())
         if device is not None:
-            django_otp.login(request, device)
-            request.session.cycle_key()
+            how = "backup_code" if isinstance(device, BackupCodeDevice) else "authenticator"
+            second_factor.second_factor_login(request=request, device=device, how=how)
             return redirect(_next_url(request))
         audit_entry_create(
             action=Action.OTP_FAILED, actor=request.user, target=request.user, request=request
         )
-        form.add_error("token", services.TOKEN_INVALID)
+        form.add_error("token", second_factor.TOKEN_INVALID)
     return render(request, "accounts/verify.html", {"form": form, "next": _next_url(request)})
 
 
@@ -96,32 +101,25 @@ def enroll_view(request):
     if device_id:
         device = TOTPDevice.objects.filter(pk=device_id, user=user, confirmed=False).first()
     if device is None:
-        device = services.totp_device_start(user=user)
+        device = second_factor.totp_device_start(user=user)
         request.session[_ENROLL_SESSION_KEY] = device.pk
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            codes = services.totp_device_confirm(
+            codes = second_factor.totp_device_confirm(
                 device=device, token=form.cleaned_data["token"], request=request
             )
         except PortalError as exc:
             form.add_error(exc.field, exc.message)
         else:
             del request.session[_ENROLL_SESSION_KEY]
-            django_otp.login(request, device)
-            request.session.cycle_key()
+            second_factor.second_factor_login(request=request, device=device, how="enrolment")
             return render(
                 request, "accounts/backup_codes.html", {"codes": codes, "first_time": True}
             )
     qr = segno.make(device.config_url, error="m").svg_data_uri(scale=5)
     secret = b32encode(device.bin_key).decode()
     return render(request, "accounts/enroll.html", {"form": form, "qr": qr, "secret": secret})
-
-
-@require_POST
-def backup_codes_view(request):
-    codes = services.backup_codes_regenerate(user=request.user)
-    return render(request, "accounts/backup_codes.html", {"codes": codes, "first_time": False})
 
 
 @otp_exempt
@@ -175,50 +173,3 @@ def set_language_view(request):
         httponly=True,
     )
     return response
-
-
-def profile_view(request):
-    return render(request, "accounts/profile.html", {"languages": settings.LANGUAGES})
-
-
-@role_required(Role.CONTROLLER_ADMIN)
-def staff_list_view(request):
-    users = User.objects.order_by("username")
-    return render(request, "accounts/staff_list.html", {"users": users, "form": StaffInviteForm()})
-
-
-@role_required(Role.CONTROLLER_ADMIN)
-@require_http_methods(["GET", "POST"])
-def staff_invite_view(request):
-    form = StaffInviteForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            user, raw = services.staff_user_invite(invited_by=request.user, **form.cleaned_data)
-        except PortalError as exc:
-            form.add_error(exc.field, exc.message)
-        else:
-            link = request.build_absolute_uri(reverse("accounts:invitation", args=[raw]))
-            return render(
-                request,
-                "accounts/staff_invited.html",
-                {"invited": user, "link": link, "hours": settings.PORTAL_INVITATION_HOURS},
-            )
-    return render(request, "accounts/staff_invite.html", {"form": form})
-
-
-@role_required(Role.CONTROLLER_ADMIN)
-@require_http_methods(["GET", "POST"])
-def staff_update_view(request, pk):
-    member = get_object_or_404(User, pk=pk)
-    form = StaffUpdateForm(
-        request.POST or None, initial={"role": member.role, "is_active": member.is_active}
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.staff_user_update(user=member, changed_by=request.user, **form.cleaned_data)
-        except PortalError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, _("Changes saved."))
-            return redirect("accounts:staff")
-    return render(request, "accounts/staff_update.html", {"form": form, "member": member})
