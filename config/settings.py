@@ -297,7 +297,6 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "IdentifierKindEnum": "subjects.models.IdentifierKind",
         "InteractionKindEnum": "subjects.models.Interaction.Kind",
