@@ -247,6 +247,8 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
 
 OTP_TOTP_ISSUER = "KVKK Portal"
+# The platform admin never shows an authenticator's secret key or QR code, nor backup codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 OTP_STATIC_BACKUP_CODES = 10
 # Invitation links for new staff stay valid this long.
 PORTAL_INVITATION_HOURS = env_int("PORTAL_INVITATION_HOURS", 72)
