@@ -31,6 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
+os.environ.setdefault("PORTAL_ENV", "development")  # settings default to production
 os.environ.setdefault("POSTGRES_DB", "kvkk_bench")
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("LOG_LEVEL", "WARNING")

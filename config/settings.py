@@ -1,8 +1,10 @@
 """Settings for the KVKK processor portal, read from the environment.
 
 One file for every environment (``PORTAL_ENV`` = development | test |
-production). Development defaults are safe for a laptop; production refuses
-to start with a default secret or with DEBUG on.
+production). Production is the default: a process started without
+``PORTAL_ENV=development`` gets production settings and refuses to start without
+its own secret key and master keys, or with DEBUG on. `make run` sets
+``PORTAL_ENV=development`` for everything it starts; the tests use ``test``.
 """
 
 from datetime import timedelta
@@ -14,7 +16,7 @@ from config.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-PORTAL_ENV = env_str("PORTAL_ENV", "development")
+PORTAL_ENV = env_str("PORTAL_ENV", "production")
 if PORTAL_ENV not in {"development", "test", "production"}:
     raise ImproperlyConfigured(
         f"PORTAL_ENV must be development, test or production, not {PORTAL_ENV!r}"
@@ -31,7 +33,10 @@ if PRODUCTION:
         or SECRET_KEY.startswith("django-insecure-")
         or len(SECRET_KEY) < 50
     ):
-        raise ImproperlyConfigured("Production needs its own SECRET_KEY (at least 50 characters).")
+        raise ImproperlyConfigured(
+            "Production needs its own SECRET_KEY (at least 50 characters). "
+            "On a development machine, set PORTAL_ENV=development."
+        )
     if DEBUG:
         raise ImproperlyConfigured("DEBUG must be off in production.")
 
@@ -249,6 +254,8 @@ OTP_TOTP_ISSUER = "KVKK Portal"
 # one: the n-th consecutive failure waits factor * 2**(n-1) seconds before the next try.
 OTP_BACKUP_CODES = 10
 OTP_BACKUP_CODE_THROTTLE_FACTOR = 1
+# The platform admin never shows an authenticator's secret key or QR code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Invitation links for new staff stay valid this long.
 PORTAL_INVITATION_HOURS = env_int("PORTAL_INVITATION_HOURS", 72)
 
@@ -258,7 +265,10 @@ PORTAL_INVITATION_HOURS = env_int("PORTAL_INVITATION_HOURS", 72)
 _DEV_MASTER_KEY = "dev:ZGV2ZWxvcG1lbnQtb25seS1tYXN0ZXIta2V5LTAwMDA="
 PORTAL_MASTER_KEYS = env_list("PORTAL_MASTER_KEYS", [] if PRODUCTION else [_DEV_MASTER_KEY])
 if PRODUCTION and (not PORTAL_MASTER_KEYS or _DEV_MASTER_KEY in PORTAL_MASTER_KEYS):
-    raise ImproperlyConfigured("Production needs its own PORTAL_MASTER_KEYS.")
+    raise ImproperlyConfigured(
+        "Production needs its own PORTAL_MASTER_KEYS. "
+        "On a development machine, set PORTAL_ENV=development."
+    )
 
 # --- REST API ------------------------------------------------------------------------
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 5 * 1024 * 1024)
@@ -295,7 +305,6 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "IdentifierKindEnum": "subjects.models.IdentifierKind",
         "InteractionKindEnum": "subjects.models.Interaction.Kind",

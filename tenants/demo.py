@@ -52,6 +52,9 @@ DEMO_CONTROLLERS = [
     },
 ]
 DEMO_SUBJECTS = 40
+# The first demo subject of each controller, so that the README's API look-up works as printed.
+DEMO_LOOKUP_NAME = "Ayşe Demir"
+DEMO_LOOKUP_EMAIL = "ayse.demir@example.com.tr"
 DEMO_STAFF = [
     ("admin", Role.CONTROLLER_ADMIN),
     ("officer", Role.REQUEST_OFFICER),
@@ -200,6 +203,8 @@ def _ensure_register(*, faker: Faker, subjects: int) -> None:
                 ],
             }
         )
+    records[0]["name"] = DEMO_LOOKUP_NAME
+    records[0]["identifiers"]["email"] = DEMO_LOOKUP_EMAIL
     register_ingest(inputs=records_validate(records=records), actor_label="demo", source="demo")
 
 

@@ -346,6 +346,12 @@ def test_openapi_schema_and_docs_are_published(acme):
     assert docs.status_code == 200
 
 
+def test_redoc_is_not_offered_because_our_content_security_policy_would_break_it(acme):
+    from django.test import Client
+
+    assert Client(HTTP_HOST=acme.host).get("/api/v1/redoc/").status_code == 404
+
+
 def test_suspended_controller_api_answers_with_a_json_error(api, acme):
     from tenants.models import Tenant
     from tenants.services import tenant_set_status

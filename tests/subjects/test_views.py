@@ -162,6 +162,13 @@ def test_admin_creates_a_token_that_works_once_shown_and_revokes_it(owner, acme)
     assert api.post(reverse("api:lookup"), {"value": TCKN_AYSE}).status_code == 401
 
 
+def test_a_tokens_name_is_not_labelled_as_a_persons_name(owner):
+    page = owner.get(reverse("subjects:tokens")).content.decode()
+    assert "<th>Ad</th>" in page
+    assert '<label class="form-label" for="id_name">Ad</label>' in page
+    assert "Ad soyad" not in page
+
+
 def test_only_controller_admins_manage_tokens(colleague, auditor):
     for client in (colleague, auditor):
         assert client.get(reverse("subjects:tokens")).status_code == 403
