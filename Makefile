@@ -33,5 +33,5 @@ bench:
 
 ## messages: refresh and compile the translation catalogues (needs gettext)
 messages:
-	PORTAL_ENV=development $(PY) manage.py makemessages -l tr -l en --no-location --ignore=.venv --ignore=static --ignore=tests --ignore=bench --ignore=scripts
+	PORTAL_ENV=development $(PY) manage.py makemessages -l tr -l en --no-location --no-obsolete --ignore=.venv --ignore=static --ignore=tests --ignore=bench --ignore=scripts
 	PORTAL_ENV=development $(PY) manage.py compilemessages --ignore=.venv
