@@ -89,8 +89,18 @@ def test_errors_come_in_english_when_asked(acme):
 @pytest.mark.parametrize(
     ("item_change", "field", "message", "params"),
     [
-        ({"category": "shoe_size"}, "category", validation.UNKNOWN_CATEGORY, None),
-        ({"purpose": "resale"}, "purpose", validation.UNDECLARED_PURPOSE, None),
+        (
+            {"category": "shoe_size"},
+            "category",
+            validation.UNKNOWN_CATEGORY,
+            {"codes": "contact, customer_transaction, health, identity, location, marketing"},
+        ),
+        (
+            {"purpose": "resale"},
+            "purpose",
+            validation.UNDECLARED_PURPOSE,
+            {"codes": "complaints, contract, customer_service, marketing"},
+        ),
         (
             {"category": "health"},
             "legal_basis",
@@ -285,6 +295,7 @@ def test_items_and_interactions_are_added_to_a_subject(api, acme):
                     "legal_basis": "art5_2_c",
                     "source_system": "erp",
                     "value": "Sipariş 2025-0042",
+                    "collected_at": "2025-04-01T09:00:00+03:00",
                 },
             ]
         },
