@@ -57,4 +57,14 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=20),
         "args": ("subjects.tasks.csv_import_expire",),
     },
+    "expire-api-idempotency-keys": {
+        "task": "tenants.tasks.fan_out",
+        "schedule": crontab(minute=35),
+        "args": ("subjects.tasks.idempotency_keys_sweep",),
+    },
+    "remove-orphaned-attachment-files": {
+        "task": "tenants.tasks.fan_out",
+        "schedule": crontab(minute=50),
+        "args": ("subjects.tasks.attachments_sweep",),
+    },
 }
