@@ -223,19 +223,24 @@ def item_check(
 
 
 def _moment(value: Any, path: str, errors: ErrorCollector) -> datetime | None:
-    """A timestamp from the API (already parsed) or a CSV cell (ISO 8601 text)."""
+    """A timestamp from the API or a CSV cell (ISO 8601 text), or one already parsed."""
     if value in (None, ""):
         return None
     if isinstance(value, datetime):
         return value
-    try:
-        parsed = parse_datetime(value.strip()) if isinstance(value, str) else None
-    except ValueError:  # well formed but impossible, such as 2025-02-30
-        parsed = None
+    parsed = None
+    if isinstance(value, str):
+        try:  # the common case first; parse_datetime tries the same, then its own forms
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:  # well formed but impossible, such as 2025-02-30
+                parsed = None
     if parsed is None:
         errors.add(path, INVALID_MOMENT)
         return None
-    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
+    return parsed if parsed.tzinfo is not None else timezone.make_aware(parsed)
 
 
 def items_validate(

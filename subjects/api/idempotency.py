@@ -5,13 +5,12 @@ import json
 from collections.abc import Callable
 from functools import wraps
 
-from django.conf import settings
 from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from subjects.api.errors import PAYLOAD_TOO_LARGE, PayloadTooLarge
+from subjects.api.parsers import body_limit_check
 from subjects.idempotency import (
     idempotency_key_answer,
     idempotency_key_check,
@@ -38,10 +37,7 @@ IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
 
 
 def _fingerprint(request) -> str:
-    # Read before DRF parses the body; the body limit applies first, as in the parser.
-    declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    if declared > settings.API_MAX_BODY_BYTES:
-        raise PayloadTooLarge(PAYLOAD_TOO_LARGE % {"limit": settings.API_MAX_BODY_BYTES})
+    body_limit_check(request)  # read before DRF parses the body: the same limit first
     digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
     digest.update(request.body)
     return digest.hexdigest()
