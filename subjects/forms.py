@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from config.kvkk import SpecialCategory
 from subjects.models import (
     ApiToken,
     DataCategory,
@@ -62,6 +63,13 @@ class SubjectGroupForm(_InventoryEntryForm):
 
 
 class DataCategoryForm(_InventoryEntryForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["special_category"].choices = [
+            ("", _("No: ordinary personal data")),
+            *SpecialCategory.choices,
+        ]
+
     class Meta:
         model = DataCategory
         fields = ["code", "name", "special_category"]

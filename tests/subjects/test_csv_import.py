@@ -451,3 +451,13 @@ def test_a_shifted_column_puts_no_personal_value_into_the_stored_errors(colleagu
     for text in stored:
         for value in (TCKN_MEHMET, "Mehmet", "0532"):
             assert value not in text
+
+
+def test_a_column_named_twice_in_two_languages_is_refused(colleague, acme):
+    data = csv_bytes([row()]).decode().replace("group,", "grup,", 1).replace(",email,", ",grup,", 1)
+    response = _upload(colleague, data.encode())
+    assert response.context["form"].errors["file"] == [
+        "Başlık satırında grup sütunu iki kez geçiyor."
+    ]
+    with tenant_context(acme):
+        assert not CsvImport.objects.exists()

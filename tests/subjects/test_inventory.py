@@ -30,7 +30,7 @@ def test_every_member_reads_the_inventory(member, request):
 
     for code in ("customer", "contact", "health", "customer_service"):
         assert f"<code>{code}</code>" in page
-    assert "Sağlık" in page and "İşleme amaçları" in page
+    assert "Sağlık" in page and "İşleme amaçları" in page and "<th>Ad</th>" in page
     adds = reverse("subjects:inventory_categories_new") in page
     assert adds == (member == "owner")
 

@@ -96,8 +96,9 @@ def test_an_impossible_date_is_a_field_error_in_the_api(api, acme, path):
 
 
 @pytest.mark.parametrize("column", ["collected_at", "last_used_at"])
-def test_an_impossible_date_is_a_row_error_in_the_csv_preview(colleague, acme, column):
-    response = _upload(colleague, csv_bytes([row(**{column: "2025-02-30"})]))
+@pytest.mark.parametrize("moment", [IMPOSSIBLE_DATE, "2025-02-30 10:00", "2025-02-30"])
+def test_an_impossible_date_is_a_row_error_in_the_csv_preview(colleague, acme, column, moment):
+    response = _upload(colleague, csv_bytes([row(**{column: moment})]))
 
     assert response.status_code == 302
     job = _job(acme)
