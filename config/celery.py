@@ -62,4 +62,14 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=35),
         "args": ("subjects.tasks.destruction_resume",),
     },
+    "expire-api-idempotency-keys": {
+        "task": "tenants.tasks.fan_out",
+        "schedule": crontab(minute=40),
+        "args": ("subjects.tasks.idempotency_keys_sweep",),
+    },
+    "remove-orphaned-attachment-files": {
+        "task": "tenants.tasks.fan_out",
+        "schedule": crontab(minute=50),
+        "args": ("subjects.tasks.attachments_sweep",),
+    },
 }

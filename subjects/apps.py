@@ -10,3 +10,6 @@ class SubjectsConfig(AppConfig):
 
     def ready(self) -> None:
         from subjects import tasks  # noqa: F401  (registers the tasks services queue by name)
+        from subjects.services import attachment_limits_check
+
+        attachment_limits_check()

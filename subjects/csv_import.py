@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import Action
@@ -35,6 +36,25 @@ ITEM_COLUMNS = [
     "category", "purpose", "legal_basis", "source_system", "value", "collected_at", "last_used_at",
 ]  # fmt: skip
 COLUMNS = ["group", "name", *IdentifierKind.values, *ITEM_COLUMNS]
+# Each column's header in the user's language. Files may use the headers of any language
+# the portal speaks (compared without case and Turkish letters), and messages name the
+# column as the user's own template does.
+HEADERS = {
+    "group": pgettext_lazy("CSV column", "group"),
+    "name": pgettext_lazy("CSV column", "name"),
+    "tckn": pgettext_lazy("CSV column", "tckn"),
+    "passport": pgettext_lazy("CSV column", "passport"),
+    "email": pgettext_lazy("CSV column", "email"),
+    "phone": pgettext_lazy("CSV column", "phone"),
+    "customer_no": pgettext_lazy("CSV column", "customer_no"),
+    "category": pgettext_lazy("CSV column", "category"),
+    "purpose": pgettext_lazy("CSV column", "purpose"),
+    "legal_basis": pgettext_lazy("CSV column", "legal_basis"),
+    "source_system": pgettext_lazy("CSV column", "source_system"),
+    "value": pgettext_lazy("CSV column", "value"),
+    "collected_at": pgettext_lazy("CSV column", "collected_at"),
+    "last_used_at": pgettext_lazy("CSV column", "last_used_at"),
+}
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 100_000
 # Subjects per register_ingest call: the API's bulk limit, for the same memory bounds.
@@ -53,6 +73,7 @@ TOO_LARGE = _("The file is larger than %(limit)s MB.")
 TOO_MANY_ROWS = _("The file has more than %(limit)s rows; split it into smaller files.")
 EMPTY_FILE = _("The file has no data rows.")
 BAD_HEADER = _("The header row must name these columns: %(columns)s. Missing: %(missing)s.")
+COLUMN_TWICE = _("The header row names the column %(column)s twice.")
 UNREADABLE = _("Line %(line)s of the file is not valid CSV; check its quotation marks.")
 FORMULA_CELL = _("The cell starts with a formula character (= + - @); formulas are not accepted.")
 INVALID_ROWS_EXIST = _(
@@ -64,6 +85,10 @@ IDENTIFIER_MISMATCH = _(
     "Rows that share an identifier belong to one data subject, but row %(row)s gives a "
     "different %(kind)s."
 )
+IMPORT_RACED = _(
+    "Another write stored one of the file's identifiers for a different data subject at the "
+    "same moment. Nothing was imported; upload the file again."
+)
 PREVIEW_EXPIRED = _("Not confirmed within a day; the uploaded file was deleted.")
 RUN_ABANDONED = _("The import did not finish within six hours; the uploaded file was deleted.")
 RUN_CRASHED = _("The import stopped because of an internal error after %(done)s rows.")
@@ -71,6 +96,35 @@ RUN_CRASHED = _("The import stopped because of an internal error after %(done)s 
 # A leading + or - is a number (or a phone number), not a formula, when digits follow.
 _SIGNED_NUMBER = re.compile(r"^[+-][\d\s().]+$")
 _IDENTIFIER_COLUMNS = list(IdentifierKind.values)
+_FOLD = str.maketrans(
+    {"ç": "c", "ğ": "g", "ı": "i", "ö": "o", "ş": "s", "ü": "u", " ": "_", "-": "_"}
+)
+
+
+def _fold(header: str) -> str:
+    """A header as compared: no case, no Turkish letters ("Müşteri No" == "musteri_no")."""
+    return header.strip().replace("İ", "i").lower().replace("\u0307", "").translate(_FOLD)
+
+
+def header(column: str) -> str:
+    """The column's header in the active language; ``identifiers`` names every identifier column."""
+    if column == "identifiers":
+        return " / ".join(str(HEADERS[kind]) for kind in _IDENTIFIER_COLUMNS)
+    return str(HEADERS.get(column, column))
+
+
+def headers() -> list[str]:
+    """The header row of the template, in the active language."""
+    return [header(column) for column in COLUMNS]
+
+
+def _known_headers() -> dict[str, str]:
+    """Folded header → column, for the headers of every language the portal speaks."""
+    known = {_fold(column): column for column in COLUMNS}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            known.update({_fold(str(label)): column for column, label in HEADERS.items()})
+    return known
 
 
 def formula_risk(cell: str) -> bool:
@@ -112,15 +166,7 @@ def parse(data: bytes) -> list[dict[str, str]]:
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     start_line = 1
     try:
-        header = [name.strip().lower() for name in (reader.fieldnames or [])]
-        missing = [name for name in COLUMNS if name not in header]
-        if missing:
-            raise PortalError(
-                BAD_HEADER % {"columns": ", ".join(COLUMNS), "missing": ", ".join(missing)},
-                code="bad_header",
-                field="file",
-            )
-        reader.fieldnames = header
+        reader.fieldnames = _columns_of(reader.fieldnames or [])
         rows = []
         start_line = reader.line_num + 1
         for row in reader:
@@ -138,6 +184,27 @@ def parse(data: bytes) -> list[dict[str, str]]:
     if not rows:
         raise PortalError(EMPTY_FILE, code="empty", field="file")
     return rows
+
+
+def _columns_of(names: list[str]) -> list[str]:
+    """The header row as columns, whichever language it is in; unknown headers are ignored."""
+    known = _known_headers()
+    columns = []
+    for position, name in enumerate(names):
+        column = known.get(_fold(name or ""))
+        if column in columns:
+            raise PortalError(
+                COLUMN_TWICE % {"column": header(column)}, code="bad_header", field="file"
+            )
+        columns.append(column or f"#ignored-{position}")
+    missing = [header(column) for column in COLUMNS if column not in columns]
+    if missing:
+        raise PortalError(
+            BAD_HEADER % {"columns": ", ".join(headers()), "missing": ", ".join(missing)},
+            code="bad_header",
+            field="file",
+        )
+    return columns
 
 
 def _linked(identifiers: list[dict[str, str]]) -> list[list[int]]:
@@ -212,7 +279,7 @@ def check(rows: list[dict[str, str]]) -> tuple[list[Group], dict[str, list[str]]
     errors: dict[str, list[str]] = {}
 
     def add(number: int, column: str, message: Any) -> None:
-        errors.setdefault(str(number), []).append(f"{column}: {message}")
+        errors.setdefault(str(number), []).append(f"{header(column)}: {message}")
 
     identifiers, bad_identifiers = [], set()
     for number, row in enumerate(rows, start=2):
@@ -445,7 +512,7 @@ def _ingest(job, groups, outcome, rejected, *, all_or_nothing: bool) -> tuple[in
     usable = [g for g in groups if not any(number in rejected for number in g.rows)]
     # valid_only: a subject with one bad row is skipped whole, so no half subject is stored
     for group in groups:
-        if group not in usable:
+        if any(number in rejected for number in group.rows):
             for number in group.rows:
                 rejected.setdefault(number, [gettext("another row of the same subject is invalid")])
     subjects = items = done = 0
@@ -465,6 +532,10 @@ def _ingest(job, groups, outcome, rejected, *, all_or_nothing: bool) -> tuple[in
                     actor=job.created_by,
                     source="csv",
                 )
+        except services.IdentifierClaimed as exc:
+            if all_or_nothing:
+                raise PortalError(IMPORT_RACED, code="conflict") from exc
+            result = _ingest_one_by_one(job, batch, records, rejected)
         except validation.RecordErrors as exc:
             if all_or_nothing:
                 raise PortalError(exc.message, code="conflict") from exc
@@ -486,7 +557,12 @@ class _Tally:
 
 
 def _ingest_one_by_one(job, batch, records, rejected) -> _Tally:
-    """A batch that conflicts with the register (e.g. identifiers of two subjects) is retried per subject."""
+    """A batch that conflicts with the register is retried per subject.
+
+    Conflicts are identifiers of two subjects, or an identifier another write stored at the
+    same moment (IdentifierClaimed): retried alone, that subject now meets the stored one and
+    is added to it or refused with a row error, while the rest of the batch goes in.
+    """
     tally = _Tally([], 0)
     for group, record in zip(batch, records, strict=True):
         try:
@@ -496,15 +572,26 @@ def _ingest_one_by_one(job, batch, records, rejected) -> _Tally:
                     actor=job.created_by,
                     source="csv",
                 )
+        except services.IdentifierClaimed as exc:
+            for number in group.rows:
+                rejected.setdefault(number, [f"{header('identifiers')}: {exc.message}"])
         except validation.RecordErrors as exc:
             for number in group.rows:
-                rejected.setdefault(
-                    number, [str(m) for messages in exc.errors.values() for m in messages]
-                )
+                rejected.setdefault(number, _labelled(exc.errors))
         else:
             tally.subjects += result.subjects
             tally.items += result.items
     return tally
+
+
+def _labelled(errors: dict[str, list[str]]) -> list[str]:
+    """Errors of a record path ("subjects[0].items[1].value") as "column: message" lines."""
+    lines = []
+    for path, messages in errors.items():
+        column = re.sub(r"\[\d+\]", "", path).split(".")[-1]
+        prefix = f"{header(column)}: " if column in HEADERS or column == "identifiers" else ""
+        lines += [f"{prefix}{message}" for message in messages]
+    return lines
 
 
 def _report(rows, outcome, rejected, *, failed: bool) -> str:
@@ -525,10 +612,10 @@ def _report(rows, outcome, rejected, *, failed: bool) -> str:
 
 
 def template_csv() -> str:
-    """A header row and one example row, for controllers preparing a file."""
+    """A header row in the user's language and one example row, for controllers preparing a file."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(COLUMNS)
+    writer.writerow(headers())
     writer.writerow(
         [
             "customer",

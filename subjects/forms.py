@@ -2,7 +2,14 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from subjects.models import ApiToken, IdentifierKind
+from config.kvkk import SpecialCategory
+from subjects.models import (
+    ApiToken,
+    DataCategory,
+    IdentifierKind,
+    ProcessingPurpose,
+    SubjectGroup,
+)
 
 
 class SubjectSearchForm(forms.Form):
@@ -37,3 +44,48 @@ class ApiTokenForm(forms.Form):
     scope = forms.ChoiceField(
         label=_("Scope"), choices=ApiToken.Scope.choices, initial=ApiToken.Scope.WRITE
     )
+
+
+class _InventoryEntryForm(forms.ModelForm):
+    """An inventory entry; its code is fixed once created (systems and CSV files name it)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].help_text = _(
+            "Letters, digits, - and _ only. Your systems and CSV files use it; it cannot be "
+            "changed later."
+        )
+        if self.instance.pk:
+            self.fields["code"].disabled = True
+
+
+class SubjectGroupForm(_InventoryEntryForm):
+    class Meta:
+        model = SubjectGroup
+        fields = ["code", "name"]
+
+
+class DataCategoryForm(_InventoryEntryForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["special_category"].choices = [
+            ("", _("No: ordinary personal data")),
+            *SpecialCategory.choices,
+        ]
+
+    class Meta:
+        model = DataCategory
+        fields = ["code", "name", "special_category"]
+        help_texts = {
+            "special_category": _(
+                "Only for special categories of personal data (Art. 6): they need explicit "
+                "consent or an Art. 6(3) ground."
+            )
+        }
+
+
+class ProcessingPurposeForm(_InventoryEntryForm):
+    class Meta:
+        model = ProcessingPurpose
+        fields = ["code", "name", "is_active"]
+        help_texts = {"is_active": _("An inactive purpose accepts no new data.")}

@@ -284,6 +284,32 @@ class ApiToken(models.Model):
         return self.revoked_at is None
 
 
+class IdempotentWrite(models.Model):
+    """An API write done under an Idempotency-Key, with the answer it got; kept a day per token.
+
+    Stored in the write's own transaction: a write that failed leaves no key, and a retry
+    with the same key and body gets the first answer instead of writing twice. Answers hold
+    references and counts only, never a personal value.
+    """
+
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    # SHA-256 of method, path and body: the same key may only ever answer the same request.
+    fingerprint = models.CharField(max_length=64)
+    # Filled in before the write commits: no other connection ever sees them empty.
+    status = models.PositiveSmallIntegerField(null=True)
+    response = models.JSONField(null=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["token", "key"], name="one_answer_per_token_and_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} of token {self.token_id}"
+
+
 class CsvImport(models.Model):
     """A CSV upload into the register: previewed, confirmed, then run by a worker.
 

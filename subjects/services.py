@@ -13,13 +13,15 @@ import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -49,6 +51,8 @@ from subjects.models import (
 )
 from subjects.validation import (
     LAST_USED_BEFORE_COLLECTED,
+    MAX_ATTACHMENT_NAME,
+    MAX_INTERACTION_TEXT,
     MAX_VALUE,
     VALUE_REQUIRED,
     ErrorCollector,
@@ -70,7 +74,7 @@ IDENTIFIER_CLAIMED = _(
     "An identifier in this request was stored for another data subject at the same moment. "
     "Nothing was saved; send the request again."
 )
-ATTACHMENT_TOO_LARGE = _("The attachment is larger than %(limit)s MB.")
+ATTACHMENT_TOO_LARGE = _("The attachment is larger than %(limit)s.")
 # The unique index PostgreSQL names for SubjectIdentifier.blind_index.
 _BLIND_INDEX_CONSTRAINTS = ("blind_index_key", "blind_index_uniq")
 
@@ -467,14 +471,43 @@ def item_update(
     return item
 
 
-def attachment_check(*, content: bytes) -> None:
-    """Refuse an attachment before anything is stored (the API and the portal share the limit)."""
+def attachment_check(*, size: int) -> None:
+    """Refuse an attachment by its size before anything is stored or even decoded."""
     limit = settings.ATTACHMENT_MAX_BYTES
-    if len(content) > limit:
+    if size > limit:
         raise PortalError(
-            ATTACHMENT_TOO_LARGE % {"limit": round(limit / (1024 * 1024), 1)},
+            ATTACHMENT_TOO_LARGE % {"limit": filesizeformat(limit)},
             code="too_large",
             field="attachment",
+        )
+
+
+# An interaction travels as JSON: its attachment base64-encoded (4 bytes for every 3, rounded
+# up), its text and file name at worst 12 bytes a character ("\ud83d\ude00" is one emoji),
+# plus keys, codes and timestamps.
+_JSON_BYTES_PER_CHARACTER = 12
+_INTERACTION_FIELDS_BYTES = 1024
+
+
+def interaction_body_max_bytes(*, attachment_max_bytes: int) -> int:
+    """The largest body of a valid interaction carrying the largest attachment allowed."""
+    encoded = 4 * -(-attachment_max_bytes // 3)
+    texts = (MAX_INTERACTION_TEXT + MAX_ATTACHMENT_NAME) * _JSON_BYTES_PER_CHARACTER
+    return encoded + texts + _INTERACTION_FIELDS_BYTES
+
+
+def attachment_limits_check() -> None:
+    """The API body limit must carry every valid interaction with the largest attachment.
+
+    Otherwise an attachment within ATTACHMENT_MAX_BYTES is refused as a too-large body
+    (413) instead of being stored. Run at start-up (SubjectsConfig.ready).
+    """
+    needed = interaction_body_max_bytes(attachment_max_bytes=settings.ATTACHMENT_MAX_BYTES)
+    if needed > settings.API_MAX_BODY_BYTES:
+        raise ImproperlyConfigured(
+            f"API_MAX_BODY_BYTES ({settings.API_MAX_BODY_BYTES}) must be at least {needed}: "
+            f"an interaction with an attachment of ATTACHMENT_MAX_BYTES "
+            f"({settings.ATTACHMENT_MAX_BYTES}) base64-encoded, its longest text and name."
         )
 
 
@@ -495,10 +528,11 @@ def interaction_create(
     """Record a customer-service interaction; text and attachment are encrypted for the subject.
 
     Everything is checked before anything is stored; the attachment file is written last
-    and removed again if the row is not saved.
+    and removed again if the row is not saved. Should a caller's own transaction roll back
+    afterwards, attachments_orphaned_delete() removes the file within the next hours.
     """
     if attachment is not None:
-        attachment_check(content=attachment)
+        attachment_check(size=len(attachment))
     subject, cipher = _live_subject(subject)
     interaction = Interaction(
         id=reserve_ids(Interaction, 1)[0],
@@ -515,8 +549,7 @@ def interaction_create(
         interaction.attachment_size = len(attachment)
     interaction.full_clean(exclude=["text_enc", "attachment_name_enc", "attachment_path"])
     if attachment is not None:
-        # Files live under the tenant's own prefix and hold only ciphertext.
-        path = f"{connection.schema_name}/interactions/{interaction.uuid.hex}.bin"
+        path = f"{_attachment_folder()}/{interaction.uuid.hex}.bin"
         interaction.attachment_path = default_storage.save(
             path, ContentFile(cipher.seal(attachment, ATTACHMENT_CONTENT, interaction.pk))
         )
@@ -536,6 +569,48 @@ def interaction_create(
             default_storage.delete(interaction.attachment_path)
         raise
     return interaction
+
+
+# interaction_create writes the file before its row commits. An outer transaction that rolls
+# back after it returned leaves the file with no row; the hourly sweep removes such files once
+# they are older than this (a younger one may belong to a write still running).
+ORPHAN_ATTACHMENT_AGE = timedelta(hours=1)
+_SWEEP_BATCH = 1000
+
+
+def _attachment_folder() -> str:
+    # Files live under the tenant's own prefix and hold only ciphertext.
+    return f"{connection.schema_name}/interactions"
+
+
+def attachments_orphaned_delete(*, now: datetime | None = None) -> int:
+    """Delete this controller's attachment files no interaction refers to; returns how many.
+
+    Such files hold ciphertext of a write that never committed: nobody can reach them, and
+    keeping them would keep personal data without a purpose (Art. 7).
+    """
+    cutoff = (now or timezone.now()) - ORPHAN_ATTACHMENT_AGE
+    folder = _attachment_folder()
+    try:
+        _folders, names = default_storage.listdir(folder)
+    except FileNotFoundError:
+        return 0
+    paths = [f"{folder}/{name}" for name in names]
+    deleted = 0
+    for start in range(0, len(paths), _SWEEP_BATCH):
+        batch = paths[start : start + _SWEEP_BATCH]
+        referred = set(
+            Interaction.objects.filter(attachment_path__in=batch).values_list(
+                "attachment_path", flat=True
+            )
+        )
+        for path in batch:
+            if path not in referred and default_storage.get_modified_time(path) < cutoff:
+                default_storage.delete(path)
+                deleted += 1
+    if deleted:
+        logger.warning("Deleted %s attachment files of writes that never committed", deleted)
+    return deleted
 
 
 @transaction.atomic

@@ -1,6 +1,7 @@
 from config.celery import TenantTask, app
 from subjects.csv_import import csv_import_execute, csv_import_expire_stale
-from subjects.services import destruction_resume
+from subjects.idempotency import idempotency_keys_expire
+from subjects.services import attachments_orphaned_delete, destruction_resume
 
 
 @app.task(base=TenantTask, name="subjects.tasks.csv_import_run")
@@ -19,3 +20,15 @@ def csv_import_expire(*, schema_name: str) -> int:
 def destruction_resume_task(*, schema_name: str) -> int:
     """Finish subject destructions a crash interrupted; beat fans this out every hour."""
     return destruction_resume()
+
+
+@app.task(base=TenantTask, name="subjects.tasks.idempotency_keys_sweep")
+def idempotency_keys_sweep(*, schema_name: str) -> int:
+    """Delete the controller's API idempotency keys older than a day; beat fans this out hourly."""
+    return idempotency_keys_expire()
+
+
+@app.task(base=TenantTask, name="subjects.tasks.attachments_sweep")
+def attachments_sweep(*, schema_name: str) -> int:
+    """Delete attachment files of writes that never committed; beat fans this out hourly."""
+    return attachments_orphaned_delete()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from subjects.views import csv_import, register, tokens
+from subjects.views import csv_import, inventory, register, tokens
 
 app_name = "subjects"
 
@@ -15,6 +15,25 @@ urlpatterns = [
     path("import/<uuid:uuid>/progress/", csv_import.progress_fragment_view, name="csv_progress"),
     path("import/<uuid:uuid>/cancel/", csv_import.cancel_view, name="csv_cancel"),
     path("import/<uuid:uuid>/report.csv", csv_import.report_view, name="csv_report"),
+    path("inventory/", inventory.inventory_view, name="inventory"),
+    *(
+        route
+        for section in inventory.SECTIONS
+        for route in (
+            path(
+                f"inventory/{section}/new/",
+                inventory.entry_create_view,
+                {"section": section},
+                name=f"inventory_{section}_new",
+            ),
+            path(
+                f"inventory/{section}/<slug:code>/",
+                inventory.entry_view,
+                {"section": section},
+                name=f"inventory_{section}",
+            ),
+        )
+    ),
     path("api-tokens/", tokens.token_list_view, name="tokens"),
     path("api-tokens/<int:pk>/revoke/", tokens.token_revoke_view, name="token_revoke"),
 ]

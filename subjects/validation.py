@@ -28,12 +28,17 @@ from subjects.models import (
 
 # Messages never repeat the offending value: a CSV file with a shifted column would put a
 # TCKN or a name there, and CSV row errors are stored (CsvImport.row_errors, its report).
-UNKNOWN_GROUP = _("Unknown subject group; use a group code from the inventory.")
-UNKNOWN_CATEGORY = _("Unknown data category; declare it in the inventory first.")
-UNDECLARED_PURPOSE = _(
-    "This purpose is not declared in the inventory; data cannot be processed for it."
+# They list what is allowed instead: codes of the inventory and of the law are no personal data.
+UNKNOWN_GROUP = _("Unknown subject group. Use a group code of the inventory: %(codes)s.")
+UNKNOWN_CATEGORY = _(
+    "Unknown data category. Use a category code of the inventory: %(codes)s. A controller "
+    "admin adds categories on the inventory page (Subjects → Inventory)."
 )
-UNKNOWN_BASIS = _("Unknown legal basis code.")
+UNDECLARED_PURPOSE = _(
+    "This purpose is not declared in the inventory; data cannot be processed for it. "
+    "Declared purposes: %(codes)s."
+)
+UNKNOWN_BASIS = _("Unknown legal basis code. Use one of: %(codes)s.")
 SPECIAL_NEEDS_CONSENT = _(
     "“%(category)s” is a special category of personal data: it needs explicit consent or an "
     "Art. 6(3) statutory ground."
@@ -48,9 +53,16 @@ IDENTIFIER_REQUIRED = _(
 UNKNOWN_IDENTIFIER = _("Unknown identifier kind “%(kind)s”.")
 VALUE_REQUIRED = _("The value is required (at most 10,000 characters).")
 SOURCE_REQUIRED = _("The source system is required (at most 80 characters).")
+# The retention period counts from collection (Art. 7): a missing time is never replaced by
+# the time of the write, which would restart the clock.
+COLLECTED_REQUIRED = _(
+    "The collection time is required: the retention period counts from it. "
+    "Enter it as 2025-03-01T10:00:00+03:00."
+)
 COLLECTED_IN_FUTURE = _("The collection time cannot be in the future.")
 LAST_USED_BEFORE_COLLECTED = _("Last use cannot be earlier than collection.")
-INVALID_MOMENT = _("Enter a date and time such as 2025-03-01T10:00:00+03:00.")
+INVALID_MOMENT = _("Enter an existing date and time such as 2025-03-01T10:00:00+03:00.")
+NO_CODES = _("(none declared yet)")
 
 # Enum .values rebuilds a list on every call; the hot validation path checks sets.
 _IDENTIFIER_KINDS = frozenset(IdentifierKind.values)
@@ -59,6 +71,8 @@ _LEGAL_BASES = frozenset(LegalBasis.values)
 MAX_NAME = 200
 MAX_VALUE = 10_000
 MAX_SOURCE = 80
+MAX_INTERACTION_TEXT = 50_000
+MAX_ATTACHMENT_NAME = 200
 
 
 NORMALIZERS = {
@@ -110,6 +124,23 @@ class Inventory:
         # (category, purpose, basis) triples item_check() has passed, with their purpose
         self.checked: dict[tuple[str, Any, Any], ProcessingPurpose] = {}
 
+    def unknown_group(self) -> str:
+        return str(UNKNOWN_GROUP % {"codes": _codes(self.groups)})
+
+    def unknown_category(self) -> str:
+        return str(UNKNOWN_CATEGORY % {"codes": _codes(self.categories)})
+
+    def undeclared_purpose(self) -> str:
+        return str(UNDECLARED_PURPOSE % {"codes": _codes(self.purposes)})
+
+
+def _codes(codes) -> str:
+    return ", ".join(sorted(codes)) or str(NO_CODES)
+
+
+def unknown_basis() -> str:
+    return str(UNKNOWN_BASIS % {"codes": ", ".join(LegalBasis.values)})
+
 
 class ErrorCollector:
     def __init__(self) -> None:
@@ -156,14 +187,16 @@ def purpose_declared(*, code: str) -> ProcessingPurpose:
     """The active, declared purpose with this code; anything else is refused (C1)."""
     purpose = ProcessingPurpose.objects.filter(code=code, is_active=True).first()
     if purpose is None:
-        raise RecordErrors({"purpose": [str(UNDECLARED_PURPOSE)]})
+        declared = ProcessingPurpose.objects.filter(is_active=True).values_list("code", flat=True)
+        raise RecordErrors({"purpose": [str(UNDECLARED_PURPOSE % {"codes": _codes(declared)})]})
     return purpose
 
 
 def group_get(*, code: str) -> SubjectGroup:
     group = SubjectGroup.objects.filter(code=code).first()
     if group is None:
-        raise RecordErrors({"group": [str(UNKNOWN_GROUP)]})
+        codes = SubjectGroup.objects.values_list("code", flat=True)
+        raise RecordErrors({"group": [str(UNKNOWN_GROUP % {"codes": _codes(codes)})]})
     return group
 
 
@@ -179,9 +212,9 @@ def item_check(
     """Purpose declared (C1) and a basis that fits the category (Art. 5 / Art. 6, C10)."""
     purpose = inventory.purposes.get(purpose_code)
     if purpose is None:
-        errors.add(f"{path}.purpose", UNDECLARED_PURPOSE)
+        errors.add(f"{path}.purpose", inventory.undeclared_purpose())
     if basis not in _LEGAL_BASES:
-        errors.add(f"{path}.legal_basis", UNKNOWN_BASIS)
+        errors.add(f"{path}.legal_basis", unknown_basis())
     elif category.is_special and basis not in SPECIAL_CATEGORY_BASES:
         errors.add(f"{path}.legal_basis", SPECIAL_NEEDS_CONSENT % {"category": category.name})
     elif not category.is_special and basis not in ORDINARY_CATEGORY_BASES:
@@ -190,16 +223,24 @@ def item_check(
 
 
 def _moment(value: Any, path: str, errors: ErrorCollector) -> datetime | None:
-    """A timestamp from the API (already parsed) or a CSV cell (ISO 8601 text)."""
+    """A timestamp from the API or a CSV cell (ISO 8601 text), or one already parsed."""
     if value in (None, ""):
         return None
     if isinstance(value, datetime):
         return value
-    parsed = parse_datetime(str(value).strip()) if isinstance(value, str) else None
+    parsed = None
+    if isinstance(value, str):
+        try:  # the common case first; parse_datetime tries the same, then its own forms
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:  # well formed but impossible, such as 2025-02-30
+                parsed = None
     if parsed is None:
         errors.add(path, INVALID_MOMENT)
         return None
-    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
+    return parsed if parsed.tzinfo is not None else timezone.make_aware(parsed)
 
 
 def items_validate(
@@ -213,7 +254,7 @@ def items_validate(
         before = len(errors.errors)
         category = inventory.categories.get(raw.get("category"))
         if category is None:
-            errors.add(f"{path}.items[{index}].category", UNKNOWN_CATEGORY)
+            errors.add(f"{path}.items[{index}].category", inventory.unknown_category())
             continue
         basis = raw.get("legal_basis")
         # A batch repeats few (category, purpose, basis) triples: each is judged once.
@@ -239,13 +280,15 @@ def items_validate(
             errors.add(f"{path}.items[{index}].source_system", SOURCE_REQUIRED)
         collected = raw.get("collected_at")
         if not isinstance(collected, datetime):
-            collected = _moment(collected, f"{path}.items[{index}].collected_at", errors) or now
+            if collected in (None, ""):
+                errors.add(f"{path}.items[{index}].collected_at", COLLECTED_REQUIRED)
+            collected = _moment(collected, f"{path}.items[{index}].collected_at", errors)
         last_used = raw.get("last_used_at")
         if last_used is not None and not isinstance(last_used, datetime):
             last_used = _moment(last_used, f"{path}.items[{index}].last_used_at", errors)
-        if collected > now:
+        if collected is not None and collected > now:
             errors.add(f"{path}.items[{index}].collected_at", COLLECTED_IN_FUTURE)
-        if last_used is not None and last_used < collected:
+        if last_used is not None and collected is not None and last_used < collected:
             errors.add(f"{path}.items[{index}].last_used_at", LAST_USED_BEFORE_COLLECTED)
         if len(errors.errors) == before:
             items.append(ItemInput(category, purpose, basis, source, value, collected, last_used))
@@ -259,7 +302,7 @@ def record_validate(
     before = len(errors.errors)
     group = inventory.groups.get(record.get("group"))
     if group is None:
-        errors.add(f"{path}.group", UNKNOWN_GROUP)
+        errors.add(f"{path}.group", inventory.unknown_group())
     name = _clean_text(record.get("name"), MAX_NAME)
     if name is None:
         errors.add(f"{path}.name", NAME_REQUIRED)

@@ -16,12 +16,21 @@ PASSPORT_INVALID = _(
 EMAIL_INVALID = _("Enter a valid e-mail address.")
 CUSTOMER_NO_INVALID = _("Enter a customer number of 1 to 64 letters, digits or - _ . /")
 
-_PASSPORT = re.compile(r"^([A-Z]{2}):([A-Z0-9]{5,20})$")
-_CUSTOMER_NO = re.compile(r"^[A-Za-z0-9_./-]{1,64}$")
+# Identifiers are ASCII only. str.isdigit() and \d also accept "²" and Arabic-Indic digits:
+# int() then fails on the first, and the second would hash one number two ways and store
+# the same person twice.
+_PASSPORT = re.compile(r"([A-Z]{2}):([A-Z0-9]{5,20})")
+_CUSTOMER_NO = re.compile(r"[A-Za-z0-9_./-]{1,64}")
+_PHONE_DIGITS = re.compile(r"[0-9]{10,15}")
+
+
+def ascii_digits(value: str) -> bool:
+    """Only the digits 0-9, at least one."""
+    return value.isascii() and value.isdigit()
 
 
 def tckn_is_valid(value: str) -> bool:
-    if len(value) != TCKN_LENGTH or not value.isdigit() or value[0] == "0":
+    if len(value) != TCKN_LENGTH or not ascii_digits(value) or value[0] == "0":
         return False
     d = [int(char) for char in value]
     tenth = ((d[0] + d[2] + d[4] + d[6] + d[8]) * 7 - (d[1] + d[3] + d[5] + d[7])) % 10
@@ -55,20 +64,20 @@ def normalize_phone(value: str) -> str:
         digits = "90" + digits[1:]
     elif len(digits) == 10 and digits.startswith("5"):
         digits = "90" + digits
-    if not digits.isdigit() or not 10 <= len(digits) <= 15:
+    if not _PHONE_DIGITS.fullmatch(digits):
         raise ValidationError(PHONE_INVALID, code="invalid_phone")
     return "+" + digits
 
 
 def normalize_passport(value: str) -> str:
     value = value.strip().upper().replace(" ", "")
-    if not _PASSPORT.match(value):
+    if not _PASSPORT.fullmatch(value):
         raise ValidationError(PASSPORT_INVALID, code="invalid_passport")
     return value
 
 
 def normalize_customer_no(value: str) -> str:
     value = value.strip()
-    if not _CUSTOMER_NO.match(value):
+    if not _CUSTOMER_NO.fullmatch(value):
         raise ValidationError(CUSTOMER_NO_INVALID, code="invalid_customer_no")
     return value

@@ -11,6 +11,7 @@ races between connections and for what only the owner or a superuser may do.
 """
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -129,6 +130,8 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 def _seed() -> None:
+    # Files of earlier runs would look like another run's leftovers to the attachment sweep.
+    shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
     platform_ensure()
     with schema_context("public"):
         staff_create(schema="public", username="root", role="")
@@ -152,7 +155,7 @@ def committed_tenant(db):
             lambda: (
                 tenant_provision(
                     slug=slug,
-                    legal_name=f"{slug.title()} A.Ş.",
+                    legal_name=f"Deneme {slug} A.Ş.",
                     vkn="0010011238",
                     admin_username="firstadmin",
                     admin_email=f"first@{slug}.com.tr",

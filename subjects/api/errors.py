@@ -12,13 +12,7 @@ from subjects.services import value_tampered_record
 from subjects.validation import RecordErrors
 
 MALFORMED_JSON = _("The request body is not valid JSON.")
-PAYLOAD_TOO_LARGE = _("The request body is larger than %(limit)s bytes.")
 INVALID_INPUT = _("The request has invalid fields; see “fields”.")
-
-
-class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "payload_too_large"
 
 
 def _flatten(detail, path: str = "") -> dict[str, list[str]]:

@@ -1,4 +1,9 @@
-"""Shapes of API bodies. Types are checked here; the register's rules in subjects.services."""
+"""Shapes of API bodies, as the OpenAPI schema describes them.
+
+Small bodies are checked with these serializers. The register's write bodies (a subject,
+a bulk batch, items) are checked by subjects.api.shapes in one flat pass with the same
+limits; the register's rules are subjects.validation's, on every way in.
+"""
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -6,6 +11,7 @@ from rest_framework import serializers
 
 from config.kvkk import LegalBasis
 from subjects.models import IdentifierKind, Interaction
+from subjects.validation import MAX_ATTACHMENT_NAME, MAX_INTERACTION_TEXT
 
 TOO_MANY_SUBJECTS = _("At most %(limit)s subjects per batch.")
 
@@ -18,7 +24,9 @@ class ItemSerializer(serializers.Serializer):
     legal_basis = serializers.ChoiceField(choices=LegalBasis.choices)
     source_system = serializers.CharField(max_length=80)
     value = serializers.CharField(max_length=10_000, trim_whitespace=False)
-    collected_at = serializers.DateTimeField(required=False)
+    collected_at = serializers.DateTimeField(
+        help_text="When the data was collected: the retention period counts from it."
+    )
     last_used_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
@@ -76,15 +84,17 @@ class ItemUpdateSerializer(serializers.Serializer):
 
 
 class AttachmentSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
-    content_base64 = serializers.CharField()
+    name = serializers.CharField(max_length=MAX_ATTACHMENT_NAME)
+    content_base64 = serializers.CharField(
+        help_text="The file, base64-encoded; at most ATTACHMENT_MAX_BYTES once decoded."
+    )
 
 
 class InteractionSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Interaction.Kind.choices)
     purpose = serializers.CharField(max_length=40)
     occurred_at = serializers.DateTimeField()
-    text = serializers.CharField(max_length=50_000)
+    text = serializers.CharField(max_length=MAX_INTERACTION_TEXT)
     attachment = AttachmentSerializer(required=False)
 
 
@@ -127,6 +137,21 @@ class ItemViewSerializer(serializers.Serializer):
     value = serializers.CharField()
     collected_at = serializers.DateTimeField()
     last_used_at = serializers.DateTimeField(allow_null=True)
+
+
+class ItemRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    subject = serializers.UUIDField()
+    category_code = serializers.CharField()
+    purpose_code = serializers.CharField()
+    legal_basis = serializers.CharField()
+    source_system = serializers.CharField()
+    collected_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(allow_null=True)
+
+
+class InteractionRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
 
 
 class SubjectViewSerializer(serializers.Serializer):

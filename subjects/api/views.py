@@ -1,4 +1,9 @@
-"""REST endpoints of the register. Thin: shape checks by serializers, rules in services."""
+"""REST endpoints of the register. Thin: shape checks here, rules in subjects.validation and services.
+
+Write bodies of the register (subjects, bulk, items) are checked for shape by
+subjects.api.shapes in one flat pass; the serializers describe them in the OpenAPI
+schema. Every write accepts an Idempotency-Key header (subjects.api.idempotency).
+"""
 
 import base64
 import binascii
@@ -12,8 +17,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from subjects import selectors, services, validation
-from subjects.api import schema  # noqa: F401  (registers the auth scheme)
+from subjects.api import (
+    schema,  # noqa: F401  (registers the auth scheme)
+    shapes,
+)
 from subjects.api import serializers as s
+from subjects.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from subjects.models import DataSubject, PersonalDataItem
 
 PURPOSE_REQUIRED = _("State the purpose of reading this subject's data in the “purpose” parameter.")
@@ -48,6 +57,25 @@ def _subject_ref(subject: DataSubject) -> dict:
     }
 
 
+def _item_ref(item: PersonalDataItem) -> dict:
+    """What the API says about an item it changed: a reference, never the value."""
+    return {
+        "id": item.pk,
+        "subject": item.subject.uuid,
+        "category_code": item.category.code,
+        "purpose_code": item.purpose.code,
+        "legal_basis": item.legal_basis,
+        "source_system": item.source_system,
+        "collected_at": item.collected_at,
+        "last_used_at": item.last_used_at,
+    }
+
+
+def _decoded_size(encoded: str) -> int:
+    """Bytes a base64 text decodes to, known from its length alone."""
+    return len(encoded) * 3 // 4 - len(encoded) + len(encoded.rstrip("="))
+
+
 def _subject(uuid) -> DataSubject:
     return get_object_or_404(DataSubject.objects.select_related("group"), uuid=uuid)
 
@@ -56,13 +84,14 @@ class SubjectUpsertView(APIView):
     @extend_schema(
         request=s.SubjectRecordSerializer,
         responses={200: s.IngestResultSerializer, 201: s.IngestResultSerializer},
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         summary="Create a data subject, or add items to the one its identifiers match",
     )
+    @idempotent
     def post(self, request):
-        body = s.SubjectRecordSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        record = shapes.record_shape_check(request.data)
         try:
-            inputs = validation.records_validate(records=[body.validated_data])
+            inputs = validation.records_validate(records=[record])
             result = services.register_ingest(inputs=inputs, source="api", **_actor(request))
         except validation.RecordErrors as exc:
             # one record: paths as in the body ("identifiers.tckn"), not "subjects[0].identifiers.tckn"
@@ -79,12 +108,13 @@ class BulkView(APIView):
     @extend_schema(
         request=s.BulkSerializer,
         responses={201: s.IngestResultSerializer},
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         summary="Create or extend many subjects at once, all or nothing",
     )
+    @idempotent
     def post(self, request):
-        body = s.BulkSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        inputs = validation.records_validate(records=body.validated_data["subjects"])
+        records = shapes.bulk_shape_check(request.data)
+        inputs = validation.records_validate(records=records)
         result = services.register_ingest(inputs=inputs, source="api-bulk", **_actor(request))
         return Response(_result(result), status=status.HTTP_201_CREATED)
 
@@ -135,8 +165,10 @@ class SubjectDetailView(APIView):
     @extend_schema(
         request=s.SubjectUpdateSerializer,
         responses={200: s.SubjectRefSerializer},
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         summary="Correct a subject",
     )
+    @idempotent
     def patch(self, request, uuid):
         subject = _subject(uuid)
         body = s.SubjectUpdateSerializer(data=request.data)
@@ -158,15 +190,14 @@ class ItemsAddView(APIView):
     @extend_schema(
         request=s.ItemsAddSerializer,
         responses={201: s.IngestResultSerializer},
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         summary="Add items to a subject",
     )
+    @idempotent
     def post(self, request, uuid):
         subject = _subject(uuid)
-        body = s.ItemsAddSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        items = services.items_add(
-            subject=subject, raw_items=body.validated_data["items"], **_actor(request)
-        )
+        raw_items = shapes.items_shape_check(request.data)
+        items = services.items_add(subject=subject, raw_items=raw_items, **_actor(request))
         return Response(
             {"created": 0, "extended": 1, "items": len(items), "subjects": [str(subject.uuid)]},
             status=201,
@@ -176,9 +207,11 @@ class ItemsAddView(APIView):
 class ItemUpdateView(APIView):
     @extend_schema(
         request=s.ItemUpdateSerializer,
-        responses={200: s.ItemViewSerializer},
-        summary="Change one item",
+        responses={200: s.ItemRefSerializer},
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        summary="Change one item (the answer names the item; it never repeats the value)",
     )
+    @idempotent
     def patch(self, request, pk):
         item = get_object_or_404(PersonalDataItem, pk=pk)
         body = s.ItemUpdateSerializer(data=request.data)
@@ -193,18 +226,17 @@ class ItemUpdateView(APIView):
             last_used_at=data.get("last_used_at"),
             **_actor(request),
         )
-        view = next(
-            row for row in selectors.subject_decrypt(item.subject).items if row.id == item.pk
-        )
-        return Response(s.ItemViewSerializer(view).data)
+        return Response(s.ItemRefSerializer(_item_ref(item)).data)
 
 
 class InteractionCreateView(APIView):
     @extend_schema(
         request=s.InteractionSerializer,
-        responses={201: None},
+        responses={201: s.InteractionRefSerializer},
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         summary="Record a customer-service interaction",
     )
+    @idempotent
     def post(self, request, uuid):
         subject = _subject(uuid)
         body = s.InteractionSerializer(data=request.data)
@@ -213,8 +245,11 @@ class InteractionCreateView(APIView):
         purpose = validation.purpose_declared(code=data["purpose"])
         attachment = name = None
         if "attachment" in data:
+            encoded = data["attachment"]["content_base64"]
+            # refused by its length, before a byte of it is decoded
+            services.attachment_check(size=_decoded_size(encoded))
             try:
-                attachment = base64.b64decode(data["attachment"]["content_base64"], validate=True)
+                attachment = base64.b64decode(encoded, validate=True)
             except (binascii.Error, ValueError) as exc:
                 raise ValidationError({"attachment.content_base64": [BAD_BASE64]}) from exc
             name = data["attachment"]["name"]

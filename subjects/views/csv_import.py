@@ -58,7 +58,7 @@ def upload_view(request):
     return render(
         request,
         "subjects/csv_upload.html",
-        {"form": form, "jobs": jobs, "columns": csv_import.COLUMNS},
+        {"form": form, "jobs": jobs, "columns": csv_import.headers()},
     )
 
 

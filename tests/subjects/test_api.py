@@ -9,10 +9,12 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import translation
 from django_tenants.utils import tenant_context
+from rest_framework.serializers import CharField, DictField, Field, ListField
 
 from audit.models import Action, AuditEntry
 from subjects import validation
 from subjects.api.auth import api_token_revoke
+from subjects.api.errors import INVALID_INPUT
 from subjects.models import ApiToken, DataSubject, Interaction, PersonalDataItem
 from subjects.validators import TCKN_INVALID
 from tests.subjects.conftest import TCKN_AYSE, TCKN_MEHMET, ApiClient, make_token, subject_record
@@ -89,8 +91,18 @@ def test_errors_come_in_english_when_asked(acme):
 @pytest.mark.parametrize(
     ("item_change", "field", "message", "params"),
     [
-        ({"category": "shoe_size"}, "category", validation.UNKNOWN_CATEGORY, None),
-        ({"purpose": "resale"}, "purpose", validation.UNDECLARED_PURPOSE, None),
+        (
+            {"category": "shoe_size"},
+            "category",
+            validation.UNKNOWN_CATEGORY,
+            {"codes": "contact, customer_transaction, health, identity, location, marketing"},
+        ),
+        (
+            {"purpose": "resale"},
+            "purpose",
+            validation.UNDECLARED_PURPOSE,
+            {"codes": "complaints, contract, customer_service, marketing"},
+        ),
         (
             {"category": "health"},
             "legal_basis",
@@ -285,6 +297,7 @@ def test_items_and_interactions_are_added_to_a_subject(api, acme):
                     "legal_basis": "art5_2_c",
                     "source_system": "erp",
                     "value": "Sipariş 2025-0042",
+                    "collected_at": "2025-04-01T09:00:00+03:00",
                 },
             ]
         },
@@ -361,3 +374,48 @@ def test_suspended_controller_api_answers_with_a_json_error(api, acme):
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "workspace_unavailable"
     assert _counts(acme)[0] == 0
+
+
+def test_a_malformed_batch_gets_every_shape_error_by_its_path_and_changes_nothing(api, acme):
+    good = subject_record()
+    bad_item = {**good["items"][0], "value": 42, "source_system": "x" * 81, "last_used_at": []}
+    records = [
+        {**good, "items": [good["items"][0], bad_item]},
+        "not a record",
+        {**good, "identifiers": ["10000000146"], "items": {"category": "contact"}},
+        {**good, "name": None, "identifiers": {"tckn": ""}},
+    ]
+    before = _counts(acme)
+
+    response = api.post(reverse("api:bulk"), {"subjects": records})
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid"
+    assert error["message"] == _tr(INVALID_INPUT)
+    invalid, blank = (
+        CharField.default_error_messages["invalid"],
+        CharField.default_error_messages["blank"],
+    )
+    null = Field.default_error_messages["null"]
+    too_long = CharField.default_error_messages["max_length"]
+    not_a_dict = DictField.default_error_messages["not_a_dict"]
+    not_a_list = ListField.default_error_messages["not_a_list"]
+    assert error["fields"] == {
+        "subjects[0].items[1].value": [_tr(invalid)],
+        "subjects[0].items[1].source_system": [_tr(too_long).format(max_length=80)],
+        "subjects[0].items[1].last_used_at": [_tr(invalid)],
+        "subjects[1]": [_tr(not_a_dict).format(input_type="str")],
+        "subjects[2].identifiers": [_tr(not_a_dict).format(input_type="list")],
+        "subjects[2].items": [_tr(not_a_list).format(input_type="dict")],
+        "subjects[3].name": [_tr(null)],
+        "subjects[3].identifiers.tckn": [_tr(blank)],
+    }
+    assert _counts(acme) == before
+
+
+@pytest.mark.parametrize("body", [[], "text", {"subjects": "all"}, {"subjects": []}, {}])
+def test_a_bulk_body_of_the_wrong_shape_is_a_clear_400(api, acme, body):
+    response = api.post(reverse("api:bulk"), body)
+    assert response.status_code == 400
+    assert set(response.json()["error"]["fields"]) <= {"subjects", "non_field_errors"}

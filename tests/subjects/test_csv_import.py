@@ -12,6 +12,7 @@ from django.utils import translation
 from django_tenants.utils import tenant_context
 
 import config.celery
+from accounts.models import User
 from config.errors import PortalError
 from subjects import csv_import, services
 from subjects.csv_import import (
@@ -104,9 +105,9 @@ def test_preview_lists_each_bad_row_and_imports_nothing(colleague, acme):
     assert (job.total_rows, job.valid_rows) == (5, 1)
     assert set(job.row_errors) == {"3", "4", "5", "6"}
     assert any("tckn" in problem and "T.C." in problem for problem in job.row_errors["3"])
-    assert any(problem.startswith("purpose:") for problem in job.row_errors["4"])
-    assert any(problem.startswith("category:") for problem in job.row_errors["5"])
-    assert f"value: {_tr(FORMULA_CELL)}" in job.row_errors["6"]
+    assert any(problem.startswith("amaç:") for problem in job.row_errors["4"])
+    assert any(problem.startswith("kategori:") for problem in job.row_errors["5"])
+    assert f"değer: {_tr(FORMULA_CELL)}" in job.row_errors["6"]
     assert "5 satır: 1 geçerli, 4 geçersiz." in page
     assert _counts(acme) == (0, 0)
     with tenant_context(acme):
@@ -233,10 +234,105 @@ def test_an_import_of_another_tenant_is_not_found(colleague, outsider, acme):
     assert outsider.get(reverse("subjects:csv_detail", args=[_job(acme).uuid])).status_code == 404
 
 
-def test_template_download_has_the_header_and_an_example(colleague):
+TURKISH_HEADERS = [
+    "grup", "ad_soyad", "tckn", "pasaport", "e_posta", "telefon", "müşteri_no", "kategori",
+    "amaç", "hukuki_sebep", "kaynak_sistem", "değer", "toplanma_zamanı", "son_kullanım_zamanı",
+]  # fmt: skip
+
+
+def _as_english(tenant, username: str) -> None:
+    with tenant_context(tenant):
+        User.objects.filter(username=username).update(language="en")
+
+
+def test_the_template_headers_are_in_the_users_language(colleague, acme):
     response = colleague.get(reverse("subjects:csv_template"))
     lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert lines[0] == COLUMNS and len(lines) == 2
+    assert lines[0] == TURKISH_HEADERS and len(lines) == 2
+
+    _as_english(acme, "colleague")
+    response = colleague.get(reverse("subjects:csv_template"))
+    lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert lines[0] == COLUMNS
+
+
+def test_a_template_filled_in_is_accepted_in_either_language(colleague, acme):
+    for language in ("tr", "en"):
+        if language == "en":
+            _as_english(acme, "colleague")
+        template = colleague.get(reverse("subjects:csv_template")).content
+
+        _upload(colleague, template)
+
+        job = _job(acme)
+        assert (job.total_rows, job.valid_rows, job.row_errors) == (1, 1, {}), language
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        TURKISH_HEADERS,
+        [header.upper().replace("I", "İ") for header in TURKISH_HEADERS],  # Turkish capitals
+        ["Grup", "Ad Soyad", "TCKN", "Pasaport", "E-posta", "Telefon", "Musteri No", "Kategori",
+         "Amac", "Hukuki Sebep", "Kaynak Sistem", "Deger", "Toplanma Zamani",
+         "Son Kullanim Zamani"],  # typed without Turkish letters
+        [column.upper() for column in COLUMNS],
+    ],
+)  # fmt: skip
+def test_files_with_turkish_or_english_headers_are_accepted(colleague, acme, headers):
+    data = csv_bytes([row()]).decode().split("\n", 1)[1]
+    _upload(colleague, (",".join(headers) + "\n" + data).encode())
+    job = _job(acme)
+    assert (job.total_rows, job.valid_rows, job.row_errors) == (1, 1, {})
+
+
+def test_a_missing_column_is_named_in_the_users_language(colleague, acme):
+    data = csv_bytes([row()]).decode()
+    without_purpose = "\n".join(
+        ",".join(cells[:8] + cells[9:]) for cells in (line.split(",") for line in data.splitlines())
+    )
+    response = _upload(colleague, without_purpose.encode())
+    [message] = response.context["form"].errors["file"]
+    assert message.endswith("Eksik olanlar: amaç.") and "grup, ad_soyad, tckn" in message
+
+
+def test_row_errors_name_the_column_in_the_users_language(colleague, acme):
+    _upload(colleague, csv_bytes([row(category="shoe_size")]))
+    assert _job(acme).row_errors["2"][0].startswith("kategori: Bilinmeyen veri kategorisi.")
+
+    _as_english(acme, "colleague")
+    _upload(colleague, csv_bytes([row(category="shoe_size")]))
+    assert _job(acme).row_errors["2"][0].startswith("category: Unknown data category.")
+
+
+@pytest.mark.parametrize(
+    ("cells", "column", "codes"),
+    [
+        ({"legal_basis": "consent"}, "hukuki_sebep", "art5_1, art5_2_a, art5_2_b, art5_2_c, "
+         "art5_2_c2, art5_2_d, art5_2_e, art5_2_f, art6_3"),
+        ({"category": "shoe_size"}, "kategori", "contact, customer_transaction, health, identity, "
+         "location, marketing"),
+        ({"purpose": "resale"}, "amaç", "complaints, contract, customer_service, marketing"),
+        ({"group": "vip"}, "grup", "customer, employee, prospect, supplier_contact, visitor"),
+    ],
+)  # fmt: skip
+def test_an_unknown_code_lists_the_allowed_ones(colleague, acme, cells, column, codes):
+    _upload(colleague, csv_bytes([row(**cells)]))
+    [message] = _job(acme).row_errors["2"]
+    assert message.startswith(f"{column}: ") and codes in message
+
+
+def test_the_unknown_category_message_points_to_the_inventory_page(colleague, acme):
+    response = _upload(colleague, csv_bytes([row(category="shoe_size")]))
+    page = colleague.get(response["Location"]).content.decode()
+    assert "İlgili kişiler → Envanter" in _job(acme).row_errors["2"][0]
+    assert f'href="{reverse("subjects:inventory")}"' in page
+    with tenant_context(acme):
+        from subjects.models import DataCategory
+
+        DataCategory.objects.create(code="shoe_size", name="Ayakkabı numarası")
+    _upload(colleague, csv_bytes([row(category="shoe_size")]))
+    assert _job(acme).row_errors == {}
 
 
 def test_broken_quotation_is_reported_by_line_and_nothing_is_kept(colleague, acme):
@@ -355,3 +451,13 @@ def test_a_shifted_column_puts_no_personal_value_into_the_stored_errors(colleagu
     for text in stored:
         for value in (TCKN_MEHMET, "Mehmet", "0532"):
             assert value not in text
+
+
+def test_a_column_named_twice_in_two_languages_is_refused(colleague, acme):
+    data = csv_bytes([row()]).decode().replace("group,", "grup,", 1).replace(",email,", ",grup,", 1)
+    response = _upload(colleague, data.encode())
+    assert response.context["form"].errors["file"] == [
+        "Başlık satırında grup sütunu iki kez geçiyor."
+    ]
+    with tenant_context(acme):
+        assert not CsvImport.objects.exists()
