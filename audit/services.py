@@ -3,14 +3,17 @@
 import hashlib
 import json
 import logging
+import os
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from audit.models import Action, AuditEntry, ChainLink, UnlinkedEntry
+from audit import signing
+from audit.models import Action, AuditEntry, ChainLink, Checkpoint, UnlinkedEntry
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +27,46 @@ def entry_digest(*, seq: int, at: str, prev_hash: str, fields: dict[str, Any]) -
     payload = {"seq": seq, "at": at, "prev_hash": prev_hash, **fields}
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# How json.dumps(ensure_ascii=False) writes a string (the C encoder where there is one).
+_json_string = json.encoder.encode_basestring
+
+
+def detail_canonical(detail: Any) -> str:
+    return json.dumps(detail, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def entry_canonical(
+    *,
+    seq: int,
+    at: str,
+    prev_hash: str,
+    action: str,
+    actor_id: int | None,
+    actor_label: str,
+    detail: str,
+    ip_address: str | None,
+    object_id: str,
+    object_type: str,
+    purpose: str,
+    subject_ref: str,
+) -> str:
+    """The text entry_digest hashes, written out directly for the chain walk (no dict, no sort).
+
+    ``detail`` is the already canonical JSON of the detail. Keys in sorted order; a test
+    holds this byte for byte to entry_digest on varied entries.
+    """
+    actor = "null" if actor_id is None else str(int(actor_id))
+    ip = "null" if ip_address is None else _json_string(ip_address)
+    return (
+        f'{{"action":{_json_string(action)},"actor_id":{actor},'
+        f'"actor_label":{_json_string(actor_label)},"at":{_json_string(at)},"detail":{detail},'
+        f'"ip_address":{ip},"object_id":{_json_string(object_id)},'
+        f'"object_type":{_json_string(object_type)},"prev_hash":{_json_string(prev_hash)},'
+        f'"purpose":{_json_string(purpose)},"seq":{int(seq)},'
+        f'"subject_ref":{_json_string(subject_ref)}}}'
+    )
 
 
 def hashed_fields(entry: AuditEntry) -> dict[str, Any]:
@@ -123,3 +166,87 @@ def audit_chain_link() -> int:
         ChainLink.objects.bulk_create(links)
         UnlinkedEntry.objects.filter(entry_id__in=[entry.pk for entry in waiting]).delete()
     return len(links)
+
+
+def checkpoint_message(
+    *, schema_name: str, seq: int, entry_hash: str, signed_at: str, taken_by: str, key_id: str
+) -> bytes:
+    """The bytes a checkpoint's signature covers: canonical JSON of what it states."""
+    statement = {
+        "v": 1,
+        "schema": schema_name,
+        "seq": seq,
+        "entry_hash": entry_hash,
+        "signed_at": signed_at,
+        "taken_by": taken_by,
+        "key_id": key_id,
+    }
+    return json.dumps(statement, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8"
+    )
+
+
+def checkpoint_log_line(checkpoint: Checkpoint) -> str:
+    """The checkpoint as one JSON line: the signed statement, its signature and the key."""
+    return json.dumps(
+        {
+            "schema": checkpoint.schema_name,
+            "seq": checkpoint.seq,
+            "entry_hash": checkpoint.entry_hash,
+            "signed_at": checkpoint.signed_at.isoformat(),
+            "taken_by": checkpoint.taken_by,
+            "key_id": checkpoint.key_id,
+            "signature": checkpoint.signature,
+            "fingerprint": signing.fingerprint(),
+        },
+        ensure_ascii=False,
+    )
+
+
+def _checkpoint_log_append(line: str) -> None:
+    path = settings.AUDIT_CHECKPOINT_LOG
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # One write on an O_APPEND descriptor: concurrent writers never interleave a line.
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    try:
+        os.write(descriptor, (line + "\n").encode("utf-8"))
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def audit_checkpoint_take(*, taken_by: str) -> Checkpoint:
+    """Sign the current schema's chain head with the platform's key (KVKK Art. 12).
+
+    Links the entries still waiting first, so the checkpoint covers every committed
+    act. The checkpoint is stored in the public schema, where the controller's own
+    log cannot reach it, and once committed it is appended to the checkpoint log
+    file as well: a chain rebuilt later, even by someone with database access,
+    no longer matches what was signed.
+    """
+    schema = connection.schema_name
+    audit_chain_link()
+    head = ChainLink.objects.order_by("-seq").only("seq", "entry_hash").first()
+    seq, entry_hash = (head.seq, head.entry_hash) if head else (0, GENESIS_HASH)
+    signed_at, key_id, label = timezone.now(), signing.key_id(), taken_by[:150]
+    message = checkpoint_message(
+        schema_name=schema,
+        seq=seq,
+        entry_hash=entry_hash,
+        signed_at=signed_at.isoformat(),
+        taken_by=label,
+        key_id=key_id,
+    )
+    with schema_context("public"):
+        checkpoint = Checkpoint.objects.create(
+            schema_name=schema,
+            seq=seq,
+            entry_hash=entry_hash,
+            signed_at=signed_at,
+            taken_by=label,
+            key_id=key_id,
+            signature=signing.sign(message),
+        )
+    line = checkpoint_log_line(checkpoint)
+    transaction.on_commit(lambda: _checkpoint_log_append(line))
+    return checkpoint
