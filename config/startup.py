@@ -28,5 +28,5 @@ def refuse_unsafe_database() -> None:
     if problems:
         raise SystemExit(
             "Refusing to start: the database checks failed.\n"
-            + "\n".join(f"{problem}\n  HINT: {problem.hint}" for problem in problems)
+            + "\n".join(str(problem) for problem in problems)
         )
