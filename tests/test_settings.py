@@ -8,6 +8,7 @@ from tests.conftest import ROOT
 
 GOOD_SECRET = "p" * 20 + "r0duct10n-s3cr3t-" + "q" * 20
 GOOD_MASTER = "k1:" + "A" * 43 + "="
+GOOD_SIGNING = "cHJvZHVjdGlvbi10ZXN0LXNpZ25pbmcta2V5LTAwMDA="  # 32 bytes, base64
 
 
 def _run(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -56,6 +57,7 @@ def test_deploy_check_is_clean_for_production_settings():
         PORTAL_ENV="production",
         SECRET_KEY=GOOD_SECRET,
         PORTAL_MASTER_KEYS=GOOD_MASTER,
+        PORTAL_SIGNING_KEY=GOOD_SIGNING,
         ALLOWED_HOSTS="portal.example.com.tr,.portal.example.com.tr",
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -75,6 +77,7 @@ def test_secret_can_be_read_from_a_file(tmp_path):
         "import django; django.setup(); from django.conf import settings; print(settings.SECRET_KEY)",
         PORTAL_ENV="production",
         PORTAL_MASTER_KEYS=GOOD_MASTER,
+        PORTAL_SIGNING_KEY=GOOD_SIGNING,
         SECRET_KEY_FILE=str(secret_file),
     )
     assert result.stdout.strip() == GOOD_SECRET, result.stderr
