@@ -41,7 +41,7 @@ VARIED = [
         "detail": {"z": [1, 2.5, None, True], "a": {"ş": "ğüİı", "nested": {"k": [{}]}}},
     },
     {"actor_label": "system", "purpose": "", "detail": {"event": "lookup", "n": 10**20}},
-    {"actor_label": "\x01\x1f control", "purpose": "<>&'", "detail": {"": "", "1": -0.0}},
+    {"actor_label": "\x01\x1f\x7f control", "purpose": "<>&'", "detail": {"": "", "1": -0.0}},
 ]
 
 
@@ -60,7 +60,7 @@ def _entry(*, at: datetime, ip: str | None, actor_id: int | None, **fields) -> A
     return entry
 
 
-def test_the_walk_writes_byte_for_byte_what_entry_digest_hashes(acme):
+def test_the_walk_and_the_builder_write_byte_for_byte_what_entry_digest_hashes(acme):
     times = [
         datetime(2026, 3, 1, 9, 30, 0, tzinfo=UTC),  # no microseconds: isoformat omits them
         datetime(2026, 3, 1, 9, 30, 0, 120, tzinfo=UTC),
@@ -79,22 +79,16 @@ def test_the_walk_writes_byte_for_byte_what_entry_digest_hashes(acme):
         for entry in entries:
             entry = AuditEntry.objects.select_related("link").get(pk=entry.pk)
             link = entry.link
-            seq, prev, _hash, action, actor_id, label, at, detail, ip, oid, otype, purpose, ref = (
-                rows[link.seq]
+            seq, prev, _hash, at, action, actor, label, detail, *rest = rows[link.seq]
+            walked = entry_canonical(
+                seq, at, prev, action, actor, label, detail_canonical(json.loads(detail)), *rest
             )
-            text = entry_canonical(
-                seq=seq,
-                at=at,
-                prev_hash=prev,
-                action=action,
-                actor_id=actor_id,
-                actor_label=label,
-                detail=detail_canonical(json.loads(detail)),
-                ip_address=ip,
-                object_id=oid,
-                object_type=otype,
-                purpose=purpose,
-                subject_ref=ref,
+            built = entry_canonical(
+                seq=link.seq,
+                at=entry.at.isoformat(),
+                prev_hash=link.prev_hash,
+                detail=detail_canonical(entry.detail),
+                **{key: value for key, value in hashed_fields(entry).items() if key != "detail"},
             )
             payload = {
                 "seq": link.seq,
@@ -105,8 +99,8 @@ def test_the_walk_writes_byte_for_byte_what_entry_digest_hashes(acme):
             expected = json.dumps(
                 payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False
             )
-            assert text == expected
-            assert hashlib.sha256(text.encode()).hexdigest() == link.entry_hash
+            assert walked == expected and built == expected
+            assert hashlib.sha256(walked.encode()).hexdigest() == link.entry_hash
             assert link.entry_hash == entry_digest(
                 seq=link.seq,
                 at=entry.at.isoformat(),
@@ -326,3 +320,20 @@ def test_officers_cannot_sign_checkpoints(colleague):
 
 def test_signing_a_checkpoint_needs_a_post(owner):
     assert owner.get(reverse("audit:checkpoint")).status_code == 405
+
+
+def test_an_entry_taken_out_of_the_chain_is_reported(committed_tenant):
+    tenant = committed_tenant("strayco")
+    *_, last = in_thread(_append, tenant, ["one", "two"])
+
+    def unlink_last():
+        with tenant_context(tenant), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL session_replication_role = replica")
+            cursor.execute("DELETE FROM audit_chainlink WHERE seq = %s RETURNING entry_id", [last])
+            return cursor.fetchone()[0]
+
+    entry_id = in_thread(unlink_last, role="superuser")
+
+    with tenant_context(tenant):
+        report = audit_chain_verify()
+    assert (report.broken_seq, report.reason) == (last, f"entry {entry_id} is in no link")
