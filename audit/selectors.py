@@ -1,6 +1,7 @@
 """Reads of the processing log."""
 
 import contextlib
+import gc
 import json
 import logging
 import queue
@@ -175,6 +176,24 @@ def _walk(wanted: set[int]) -> _Walk:
     ``wanted`` (the checkpoints') are kept for the checkpoint comparison.
     """
     walk = _Walk()
+    with _collector_paused():
+        return _walk_rows(walk, wanted)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The walk makes millions of short-lived tuples and strings, none in a cycle: Python's
+    cycle collector would only rescan the whole process again and again meanwhile."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _walk_rows(walk: _Walk, wanted: set[int]) -> _Walk:
     expected_prev, expected_seq = GENESIS_HASH, 1
     details: dict[str, str] = {"{}": "{}"}
     canonical = entry_canonical

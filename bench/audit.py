@@ -36,6 +36,9 @@ from bench.audit_writer import PLAIN_TABLE, PURPOSES
 
 NAME = "audit"
 VERIFY_GOAL = 200_000  # entries/s audit_verify walks (issue 8)
+# Walks of the long chain, each beside a stream of the same rows; the best of each counts
+# (other work on a shared machine only ever slows a round down).
+ROUNDS = 3
 ROOT = Path(__file__).resolve().parent.parent
 
 ACTORS = ("Ayşe Yılmaz", "Mehmet Öztürk", "api:crm", "csv:şükrü", "system")
@@ -306,9 +309,9 @@ def chain_build(entries: int) -> float:
         ) as copy:
             for n, (prev_hash, digest) in enumerate(hashes):
                 copy.write_row((first_seq + n, first_id + n, prev_hash, digest))
+    # Hint bits set and statistics fresh now, so no autovacuum competes with the walk later.
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE audit_auditentry")
-        cursor.execute("ANALYZE audit_chainlink")
+        cursor.execute("VACUUM (ANALYZE) audit_auditentry, audit_chainlink")
     return time.perf_counter() - began
 
 
@@ -330,14 +333,18 @@ def run(*, writers: int, appends: int, chain: int, progress=print) -> Figures:
     figures.plain_seconds = writers_run(writers=writers, appends=appends, mode="plain")
     progress(f"  building a chain of {chain:,} entries with COPY …")
     figures.build_seconds = chain_build(chain)
-    figures.chain_entries, figures.stream_seconds = stream_only()  # also warms the cache
-    progress("  walking it: audit_verify, then streaming alone (baseline) …")
-    began = time.perf_counter()
-    report = audit_chain_verify()
-    figures.verify_seconds = time.perf_counter() - began
-    if not report.ok or report.entries != figures.chain_entries:
-        raise AssertionError(f"the built chain does not verify: {report}")
-    _, figures.stream_seconds = stream_only()
+    figures.chain_entries, _ = stream_only()  # warms the database's cache
+    progress(f"  walking it: audit_verify, then streaming alone (baseline), best of {ROUNDS} …")
+    verify, stream = [], []
+    for _ in range(ROUNDS):
+        began = time.perf_counter()
+        report = audit_chain_verify()
+        verify.append(time.perf_counter() - began)
+        if not report.ok or report.entries != figures.chain_entries:
+            raise AssertionError(f"the built chain does not verify: {report}")
+        stream.append(stream_only()[1])
+        progress(f"    audit_verify {verify[-1]:.2f} s, streaming {stream[-1]:.2f} s")
+    figures.verify_seconds, figures.stream_seconds = min(verify), min(stream)
     return figures
 
 
