@@ -251,9 +251,13 @@ def checkpoints_for(schema_name: str) -> list[Checkpoint]:
         found = list(Checkpoint.objects.filter(schema_name=schema_name).order_by("seq", "id"))
     signatures = {checkpoint.signature for checkpoint in found}
     path = settings.AUDIT_CHECKPOINT_LOG
+    # The file holds every controller's nights: lines of other schemas are skipped unparsed.
+    needle = json.dumps({"schema": schema_name}, ensure_ascii=False)[1:-1]
     if path.exists():
         with open(path, encoding="utf-8") as lines:
             for number, line in enumerate(lines, start=1):
+                if needle not in line:
+                    continue
                 checkpoint = _checkpoint_from_line(line)
                 if checkpoint is None:
                     logger.warning("%s line %s is not a checkpoint", path, number)
