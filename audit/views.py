@@ -38,6 +38,8 @@ PAGE_SIZE = 50
 EXPORT_CHUNK = 2000
 
 CHECKPOINT_SIGNED = _("Checkpoint signed: entry #%(seq)s, key %(key)s.")
+# The label audit_entry_create gives acts of no person (tasks, commands).
+SYSTEM_ACTOR = _("System")
 
 # What the events other apps record mean, in words; an unknown one is shown as its code.
 EVENT_LABELS = {
@@ -128,7 +130,8 @@ class Labels:
         return Row(
             seq=link.seq if link is not None else None,
             at=entry.at,
-            user=user or entry.actor_label,
+            user=user
+            or (str(SYSTEM_ACTOR) if entry.actor_label == "system" else entry.actor_label),
             action=entry.get_action_display(),
             description=self.description(entry),
             subject_ref=entry.subject_ref,

@@ -206,3 +206,10 @@ def test_the_page_query_count_does_not_grow_with_rows(owner, acme, django_assert
 def _owner_id(tenant) -> int:
     with tenant_context(tenant):
         return User.objects.get(username="owner").pk
+
+
+def test_acts_of_no_person_are_the_systems(owner, acme):
+    with tenant_context(acme):
+        audit_entry_create(action=Action.TENANT_CHANGE, detail={"event": "provisioned"})
+    row = _rows(owner.get(reverse("audit:entries"), {"action": Action.TENANT_CHANGE}))[0]
+    assert (row.user, row.description) == ("Sistem", "veri sorumlusu kuruldu")
