@@ -30,7 +30,7 @@ def entry_digest(*, seq: int, at: str, prev_hash: str, fields: dict[str, Any]) -
 
 
 # How json.dumps(ensure_ascii=False) writes a string (the C encoder where there is one).
-_json_string = json.encoder.encode_basestring
+json_string = json.encoder.encode_basestring
 
 
 def detail_canonical(detail: Any) -> str:
@@ -55,15 +55,17 @@ def entry_canonical(
 
     ``detail`` is the already canonical JSON of the detail (detail_canonical). The keys
     are written in sorted order; a test holds this byte for byte to entry_digest on varied
-    entries. Positional arguments: the chain walk calls it a million times.
+    entries. ``at`` (an ISO time) and ``prev_hash`` (a hex digest) are machine-written
+    and need no escaping; every other string is escaped as json.dumps escapes it.
+    Positional arguments: the chain walk calls it a million times.
     """
-    string = _json_string
+    string = json_string
     return (
-        f'{{"action":{string(action)},"actor_id":{"null" if actor_id is None else int(actor_id)},'
-        f'"actor_label":{string(actor_label)},"at":{string(at)},"detail":{detail},'
+        f'{{"action":{string(action)},"actor_id":{"null" if actor_id is None else actor_id},'
+        f'"actor_label":{string(actor_label)},"at":"{at}","detail":{detail},'
         f'"ip_address":{"null" if ip_address is None else string(ip_address)},'
         f'"object_id":{string(object_id)},"object_type":{string(object_type)},'
-        f'"prev_hash":{string(prev_hash)},"purpose":{string(purpose)},"seq":{int(seq)},'
+        f'"prev_hash":"{prev_hash}","purpose":{string(purpose)},"seq":{seq},'
         f'"subject_ref":{string(subject_ref)}}}'
     )
 
