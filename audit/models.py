@@ -93,3 +93,29 @@ class UnlinkedEntry(models.Model):
 
     def __str__(self) -> str:
         return f"entry {self.entry_id} awaiting its link"
+
+
+class Checkpoint(models.Model):
+    """A chain head signed with the platform's key: who rebuilds a chain cannot re-sign it.
+
+    Lives in the public schema only (config/routers.py), one row per signature, for
+    every controller; insert-only for the runtime role, like the log itself. Each is
+    also a line of settings.AUDIT_CHECKPOINT_LOG, a copy outside the database.
+    """
+
+    schema_name = models.CharField(_("schema"), max_length=63)
+    seq = models.PositiveBigIntegerField(_("sequence"))  # 0: an empty chain
+    entry_hash = models.CharField(_("entry hash"), max_length=64)
+    signed_at = models.DateTimeField(_("signed at"))
+    taken_by = models.CharField(_("taken by"), max_length=150)
+    key_id = models.CharField(_("key"), max_length=16)
+    signature = models.CharField(_("signature"), max_length=128)
+
+    class Meta:
+        verbose_name = _("checkpoint")
+        verbose_name_plural = _("checkpoints")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["schema_name", "-seq"], name="audit_checkpoint_head_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.schema_name} #{self.seq} {self.signed_at:%Y-%m-%d %H:%M}"

@@ -12,12 +12,16 @@ from django.db import connections
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 
-from audit.models import Action, AuditEntry, ChainLink
+from audit.models import Action, AuditEntry, ChainLink, Checkpoint
 from audit.services import audit_entry_create
 from config.db_roles import grant_runtime_privileges
 
 # Tables the runtime role may only append to and read.
-APPEND_ONLY_TABLES = (AuditEntry._meta.db_table, ChainLink._meta.db_table)
+APPEND_ONLY_TABLES = (
+    AuditEntry._meta.db_table,
+    ChainLink._meta.db_table,
+    Checkpoint._meta.db_table,  # public schema only
+)
 
 
 @receiver(post_migrate, dispatch_uid="audit_runtime_grants")

@@ -9,7 +9,7 @@ that fan out one task per operational tenant.
 import logging
 import os
 
-from celery import Celery, Task
+from celery import Celery, Task, signals
 from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -19,6 +19,20 @@ logger = logging.getLogger(__name__)
 app = Celery("config")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.worker_init.connect(dispatch_uid="portal_refuse_unsafe_database_worker")
+@signals.beat_init.connect(dispatch_uid="portal_refuse_unsafe_database_beat")
+def _refuse_unsafe_database(**kwargs) -> None:
+    """In production a worker or beat whose database role fails the checks does not start.
+
+    SystemExit passes through Celery's signal dispatch, which logs and swallows
+    ordinary exceptions.
+    """
+    # Imported here because this module loads with the settings, before any app.
+    from config.startup import refuse_unsafe_database
+
+    refuse_unsafe_database()
 
 
 class TenantTask(Task):
@@ -47,6 +61,12 @@ class TenantTask(Task):
 
 
 app.conf.beat_schedule = {
+    # Sign each chain's head first, then walk each chain against its checkpoints.
+    "checkpoint-audit-chains-nightly": {
+        "task": "tenants.tasks.fan_out",
+        "schedule": crontab(hour=2, minute=45),
+        "args": ("audit.tasks.checkpoint_chain",),
+    },
     "verify-audit-chains-nightly": {
         "task": "tenants.tasks.fan_out",
         "schedule": crontab(hour=3, minute=0),

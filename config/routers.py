@@ -1,12 +1,17 @@
 """Which database a model lives in: the key database or the data database.
 
 The key database holds only key material (settings.KEY_DATABASE_MODELS). Every
-other model goes to the data database, where django-tenants decides per schema.
+other model goes to the data database, where django-tenants decides per schema;
+a few models of per-schema apps exist in the public schema only (PUBLIC_ONLY_MODELS).
 """
 
 from django.conf import settings
+from django.db import connections
 
 KEYS = "keys"
+# Models of apps that every schema has, whose table only the public schema gets: the
+# processing log's signed checkpoints are the platform's, kept out of the controllers' reach.
+PUBLIC_ONLY_MODELS = frozenset({"audit.checkpoint"})
 
 
 def _is_key_model(app_label: str, model_name: str | None) -> bool:
@@ -36,4 +41,8 @@ class KeyDatabaseRouter:
         key_model = _is_key_model(app_label, model_name)
         if db == KEYS:
             return key_model
-        return False if key_model else None
+        if key_model:
+            return False
+        if model_name is not None and f"{app_label}.{model_name}" in PUBLIC_ONLY_MODELS:
+            return getattr(connections[db], "schema_name", "public") == "public"
+        return None

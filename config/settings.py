@@ -270,6 +270,17 @@ if PRODUCTION and (not PORTAL_MASTER_KEYS or _DEV_MASTER_KEY in PORTAL_MASTER_KE
         "On a development machine, set PORTAL_ENV=development."
     )
 
+# --- Processing-log checkpoints (audit/signing.py) ------------------------------------
+# The platform's Ed25519 key signs each chain head: base64 of its 32-byte private seed. Its
+# public key is published on the platform host; each checkpoint is also a line of this file.
+_DEV_SIGNING_KEY = "ZGV2ZWxvcG1lbnQtb25seS1zaWduaW5nLWtleS0wMDA="
+PORTAL_SIGNING_KEY = env_str("PORTAL_SIGNING_KEY", "" if PRODUCTION else _DEV_SIGNING_KEY)
+if PRODUCTION and PORTAL_SIGNING_KEY in {"", _DEV_SIGNING_KEY}:
+    raise ImproperlyConfigured("Production needs its own PORTAL_SIGNING_KEY.")
+AUDIT_CHECKPOINT_LOG = Path(
+    env_str("AUDIT_CHECKPOINT_LOG", str(BASE_DIR / ".run" / "audit-checkpoints.jsonl"))
+)
+
 # --- REST API ------------------------------------------------------------------------
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 5 * 1024 * 1024)
 # An interaction's attachment travels base64-encoded in a JSON body (4 bytes for every 3), so

@@ -14,3 +14,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ALLOWED_HOSTS = ["localhost", ".localhost", "testserver"]
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 MEDIA_ROOT = BASE_DIR / ".run" / "test-media"  # noqa: F405
+# A log of the test run's own: tests/conftest.py starts it afresh with each new test database.
+AUDIT_CHECKPOINT_LOG = BASE_DIR / ".run" / "test-audit-checkpoints.jsonl"  # noqa: F405

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.access import ANY_ROLE, otp_exempt, platform_staff_required, role_required
 from accounts.models import User
+from audit import signing
 from audit.selectors import audit_entry_list
 from config.errors import PortalError
 from tenants.forms import UndertakingSignForm
@@ -15,8 +16,8 @@ from tenants.undertakings import undertaking_sign
 
 @otp_exempt
 def landing_view(request):
-    """The platform host's front page."""
-    return render(request, "tenants/landing.html")
+    """The platform host's front page, with the key that signs the processing logs' checkpoints."""
+    return render(request, "tenants/landing.html", {"signing_fingerprint": signing.fingerprint()})
 
 
 @role_required(*ANY_ROLE)

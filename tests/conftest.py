@@ -121,6 +121,8 @@ def django_db_setup(django_db_setup, django_db_blocker):
     # pytest-django creates the test database only when a selected test asks for `db`;
     # never let the fixtures write into a real database.
     assert connection.settings_dict["NAME"].startswith("test_"), "test database not set up"
+    # Checkpoints of an earlier run's database would not match this one's chains.
+    settings.AUDIT_CHECKPOINT_LOG.unlink(missing_ok=True)
     with django_db_blocker.unblock():
         _seed()
         _use_role("runtime")

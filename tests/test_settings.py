@@ -14,7 +14,7 @@ GOOD_MASTER = "k1:" + "A" * 43 + "="
 PRODUCTION_SECRETS = {
     "SECRET_KEY": GOOD_SECRET,
     "PORTAL_MASTER_KEYS": GOOD_MASTER,
-    "PORTAL_SIGNING_KEY": "s1:" + "B" * 43 + "=",
+    "PORTAL_SIGNING_KEY": "cHJvZHVjdGlvbi10ZXN0LXNpZ25pbmcta2V5LTAwMDA=",  # 32 bytes, base64
     "ALLOWED_HOSTS": "portal.example.com.tr,.portal.example.com.tr",
 }
 # Settings a test names itself; whatever the suite's own environment says is dropped.
