@@ -84,6 +84,18 @@ def hashed_fields(entry: AuditEntry) -> dict[str, Any]:
     }
 
 
+def _printable(value: Any) -> Any:
+    """Without null characters, which PostgreSQL stores in no text or JSON value: whatever
+    a caller passes on from outside (a typed user name, a stated purpose), the act is logged."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\N{REPLACEMENT CHARACTER}")
+    if isinstance(value, dict):
+        return {_printable(key): _printable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_printable(item) for item in value]
+    return value
+
+
 def _client_ip(request: HttpRequest | None) -> str | None:
     return request.META.get("REMOTE_ADDR") if request is not None else None
 
@@ -113,13 +125,13 @@ def audit_entry_create(
     entry = AuditEntry.objects.create(
         at=timezone.now(),
         actor_id=actor_id,
-        actor_label=label[:150],
+        actor_label=_printable(label)[:150],
         action=str(action),
         object_type=target._meta.label if target is not None else "",
         object_id=str(target.pk) if target is not None else "",
-        subject_ref=str(subject_ref),
-        purpose=str(purpose)[:255],
-        detail=detail or {},
+        subject_ref=_printable(str(subject_ref)),
+        purpose=_printable(str(purpose))[:255],
+        detail=_printable(detail or {}),
         ip_address=_client_ip(request),
     )
     UnlinkedEntry.objects.create(entry=entry)

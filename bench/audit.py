@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -348,7 +349,7 @@ def run(*, writers: int, appends: int, chain: int, progress=print) -> Figures:
     return figures
 
 
-def main(args: argparse.Namespace, *, out_dir: Path) -> Figures:
+def main(args: argparse.Namespace, *, out_dir: Path, controller: Callable | None = None) -> Figures:
     """Run from bench/run.py inside a throwaway controller's schema."""
     print(
         f"audit: {args.audit_writers} writers × {args.audit_appends:,} appends; "

@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from config.errors import PortalError
+from subjects.api.parsers import NullCharacter
 from subjects.crypto import ValueTampered
 from subjects.middleware import integrity_error_message
 from subjects.services import value_tampered_record
@@ -50,7 +51,7 @@ def api_exception_handler(exc, context):
     if isinstance(exc, PortalError):
         fields = {exc.field: [str(exc.message)]} if exc.field else {}
         return Response(_body(exc.code, exc.message, fields), status=exc.status)
-    if isinstance(exc, exceptions.ParseError):
+    if isinstance(exc, exceptions.ParseError) and not isinstance(exc, NullCharacter):
         exc = exceptions.ParseError(MALFORMED_JSON)
     response = exception_handler(exc, context)
     if response is None:

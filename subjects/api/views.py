@@ -155,7 +155,7 @@ class SubjectDetailView(APIView):
     )
     def get(self, request, uuid):
         purpose = request.query_params.get("purpose", "").strip()
-        if len(purpose) < 3:
+        if len(purpose) < 3 or "\x00" in purpose:
             raise ValidationError({"purpose": [PURPOSE_REQUIRED]})
         view = selectors.subject_read(
             subject=_subject(uuid), purpose=purpose[:255], **_actor(request)
