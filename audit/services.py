@@ -14,6 +14,7 @@ from django_tenants.utils import schema_context
 
 from audit import signing
 from audit.models import Action, AuditEntry, ChainLink, Checkpoint, UnlinkedEntry
+from config.client_ip import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -96,10 +97,6 @@ def _printable(value: Any) -> Any:
     return value
 
 
-def _client_ip(request: HttpRequest | None) -> str | None:
-    return request.META.get("REMOTE_ADDR") if request is not None else None
-
-
 def audit_entry_create(
     *,
     action: Action | str,
@@ -132,7 +129,7 @@ def audit_entry_create(
         subject_ref=_printable(str(subject_ref)),
         purpose=_printable(str(purpose))[:255],
         detail=_printable(detail or {}),
-        ip_address=_client_ip(request),
+        ip_address=client_ip(request),
     )
     UnlinkedEntry.objects.create(entry=entry)
     schema = connection.schema_name

@@ -14,6 +14,7 @@ from django_tenants.utils import schema_context
 from accounts.models import User
 from audit.models import Action
 from audit.services import audit_entry_create
+from config.client_ip import client_ip
 from config.errors import PortalError
 from tenants.models import Undertaking, UndertakingVersion
 from tenants.selectors import undertaking_version_current
@@ -38,7 +39,7 @@ def undertaking_sign(
         undertaking, created = Undertaking.objects.get_or_create(
             user=user,
             version=current,
-            defaults={"ip_address": request.META.get("REMOTE_ADDR") if request else None},
+            defaults={"ip_address": client_ip(request)},
         )
         if created:
             audit_entry_create(

@@ -185,6 +185,26 @@ def test_many_user_names_from_one_address_hit_the_per_address_limit(acme):
     assert _password_step(elsewhere, "auditor").status_code == 302
 
 
+def test_behind_a_proxy_the_client_address_counts_not_the_proxys(acme, settings):
+    # given: the portal behind one TLS proxy, which connects from 10.0.0.2 for everyone
+    settings.TRUSTED_PROXY_COUNT = 1
+
+    def through_proxy(client_address: str, forged: str = "") -> Client:
+        chain = f"{forged}, {client_address}" if forged else client_address
+        return Client(HTTP_HOST=acme.host, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=chain)
+
+    # when: one client sprays user names, claiming another address left of the proxy's entry
+    sprayer = through_proxy("203.0.113.99", forged="198.51.100.10")
+    for number in range(settings.LOGIN_ADDRESS_FAILURE_LIMIT):
+        _password_step(sprayer, f"guess{number}", "Yaz-2025-parola")
+
+    # then: that client is blocked, everyone else behind the same proxy is not
+    assert _password_step(sprayer, "auditor").status_code == 429
+    assert _password_step(through_proxy("198.51.100.10"), "auditor").status_code == 302
+    failure = _entries(acme, Action.LOGIN_FAILED, "guess0")[-1]
+    assert failure.ip_address == "203.0.113.99"
+
+
 def test_the_per_address_limit_counts_per_controller(acme, globex):
     sprayer = Client(HTTP_HOST=acme.host, REMOTE_ADDR="203.0.113.88")
     for number in range(settings.LOGIN_ADDRESS_FAILURE_LIMIT):
