@@ -45,30 +45,16 @@ def main() -> int:
 
     logs = RUN_DIR / "logs"
     logs.mkdir(parents=True, exist_ok=True)
+
+    def celery(program: str, *options: str) -> list[str]:
+        return [PY, "-m", "celery", "-A", "config", program, "-l", "INFO", *options]
+
     commands = {
         "web": [PY, "manage.py", "runserver", f"127.0.0.1:{PORT}", "--noreload"],
-        "worker": [
-            PY,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "-l",
-            "INFO",
-            "--concurrency",
-            "2",
-        ],
+        "worker": celery("worker", "--concurrency", "2"),
         # The only process that connects as the owner role: it provisions new controllers.
-        "provisioner": [
-            PY,
-            "-m",
-            "celery",
-            "-A",
-            "config",
+        "provisioner": celery(
             "worker",
-            "-l",
-            "INFO",
             "--concurrency",
             "1",
             "-Q",
@@ -77,19 +63,8 @@ def main() -> int:
             ),
             "-n",
             "provisioner@%h",
-        ],
-        "beat": [
-            PY,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "beat",
-            "-l",
-            "INFO",
-            "-s",
-            str(RUN_DIR / "celerybeat-schedule"),
-        ],
+        ),
+        "beat": celery("beat", "-s", str(RUN_DIR / "celerybeat-schedule")),
     }
     portal_env_write(env)
     processes = {}

@@ -419,3 +419,13 @@ def test_a_bulk_body_of_the_wrong_shape_is_a_clear_400(api, acme, body):
     response = api.post(reverse("api:bulk"), body)
     assert response.status_code == 400
     assert set(response.json()["error"]["fields"]) <= {"subjects", "non_field_errors"}
+
+
+def test_the_old_get_look_up_answers_405_and_logs_nothing(api, acme):
+    with tenant_context(acme):
+        before = AuditEntry.objects.count()
+    response = api.get(reverse("api:lookup"), {"value": TCKN_AYSE})
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"
+    with tenant_context(acme):
+        assert AuditEntry.objects.count() == before
