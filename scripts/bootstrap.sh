@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Idempotent set-up: a Python 3.11 virtualenv in .venv with the locked dependencies
 # (requirements/dev.txt: the runtime lock plus test, demo and embedded-server packages),
-# plus, with --system-test-deps, the Debian packages the test suite needs
-# (Chromium for the browser test, gettext for the catalogue check).
+# Debian's Pango and a font with Turkish letters for PDF documents (WeasyPrint), and, with
+# --system-test-deps, the Debian packages the test suite needs (Chromium for the browser
+# tests, gettext for the catalogue check, poppler-utils to read PDFs back).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,6 +35,17 @@ if [ ! -f "$stamp" ] || [ requirements/lock.txt -nt "$stamp" ] || [ requirements
   touch "$stamp"
 fi
 
+# Libraries have no command to look for: ask the dynamic linker and fontconfig instead.
+pdf_missing=()
+ldconfig -p 2>/dev/null | grep -q 'libpango-1.0.so' || pdf_missing+=(libpango-1.0-0)
+ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so' || pdf_missing+=(libpangoft2-1.0-0)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || pdf_missing+=(fonts-dejavu-core)
+if [ ${#pdf_missing[@]} -gt 0 ]; then
+  echo "Installing Debian packages: ${pdf_missing[*]}"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${pdf_missing[@]}" >/dev/null
+fi
+
 if [ "${1:-}" = "--system-test-deps" ]; then
-  apt_install "chromium:chromium" "msgattrib:gettext"
+  apt_install "chromium:chromium" "msgattrib:gettext" "pdftotext:poppler-utils"
 fi
