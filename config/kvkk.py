@@ -49,3 +49,32 @@ class SpecialCategory(models.TextChoices):
 # TCKN: 11 digits, first non-zero, two check digits (identity-number rules of the
 # Population Services Law; used for Art. 13 applications of Turkish citizens).
 TCKN_LENGTH = 11
+
+
+# --- Retention and destruction (Art. 7; Regulation on the Deletion, Destruction or
+# Anonymisation of Personal Data, "İmha Yönetmeliği", Official Gazette 28.10.2017) ---------
+
+
+class DestructionMethod(models.TextChoices):
+    """The three ways personal data ends (Regulation Art. 7–10)."""
+
+    DELETE = "delete", _("Delete (unreachable for every user)")
+    DESTROY = "destroy", _("Destroy (irreversibly gone for everyone)")
+    ANONYMISE = "anonymise", _("Anonymise (no longer linked to a person)")
+
+
+class RetentionEvent(models.TextChoices):
+    """The event a retention period counts from."""
+
+    COLLECTED = "collected", _("Collection")
+    LAST_USED = "last_used", _("Last use")
+    RELATIONSHIP_ENDED = "relationship_ended", _("End of the customer relationship")
+    NAMED_DATE = "named_date", _("A named date")
+
+
+# Periodic destruction at intervals stated in the policy, at most every six months
+# (Regulation Art. 11(2)); a controller may choose a shorter interval, never a longer one.
+DESTRUCTION_INTERVAL_MAX_MONTHS = 6
+# Every deletion, destruction and anonymisation is recorded, and the records are kept
+# at least three years (Regulation Art. 7(3)).
+DESTRUCTION_RECORDS_MIN_YEARS = 3

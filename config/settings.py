@@ -168,7 +168,9 @@ DATABASES = {
     },
 }
 # Models that live in the key database (config.routers.KeyDatabaseRouter).
-KEY_DATABASE_MODELS = frozenset({"subjects.controllerkey", "subjects.subjectdatakey"})
+KEY_DATABASE_MODELS = frozenset(
+    {"subjects.controllerkey", "subjects.subjectdatakey", "retention.destroyedrecord"}
+)
 DATABASE_ROUTERS = (
     "config.routers.KeyDatabaseRouter",
     "django_tenants.routers.TenantSyncRouter",

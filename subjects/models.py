@@ -124,6 +124,10 @@ class DataSubject(models.Model):
     destruction_requested_at = models.DateTimeField(null=True, blank=True)
     # Set when the subject's key was destroyed: every value became unreadable (crypto-shredding).
     key_destroyed_at = models.DateTimeField(null=True, blank=True)
+    # When the customer relationship ended: retention rules may count from it (Art. 7).
+    relationship_ended_at = models.DateTimeField(
+        _("end of the customer relationship"), null=True, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = History()
@@ -205,6 +209,9 @@ class PersonalDataItem(models.Model):
     collected_at = models.DateTimeField(_("collected at"))
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Ended by the delete method (silme): kept, but unreachable for every user of the portal
+    # and the API (retention.destruction); no reader returns a deleted item.
+    deleted_at = models.DateTimeField(null=True, blank=True)
     # History is read per item (by id) and per actor; indexes on its other foreign
     # keys would be paid on every ingested row and never used.
     history = History(no_db_index=["subject", "category", "purpose"])

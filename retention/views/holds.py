@@ -1,0 +1,3 @@
+"""Holds pages of the retention app."""
+
+urlpatterns: list = []

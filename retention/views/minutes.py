@@ -1,0 +1,3 @@
+"""Minutes pages of the retention app."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Policy pages of the retention app."""
+
+urlpatterns: list = []

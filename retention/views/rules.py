@@ -1,0 +1,3 @@
+"""Rules pages of the retention app."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Runs pages of the retention app."""
+
+urlpatterns: list = []
