@@ -100,6 +100,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "tenants.middleware.LanguageMiddleware",
     "tenants.middleware.TenantStatusMiddleware",
+    "retention.middleware.LedgerBehindMiddleware",
     "accounts.middleware.RequireVerifiedDeviceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -253,6 +253,10 @@ class DestructionRun(models.Model):
     # A few subject references (uuids) for the reader of the dry run.
     sample = models.JSONField(default=list, blank=True)
     failure = models.TextField(blank=True)
+    # The subjects an application or the register named (primary keys): each is destroyed
+    # as a whole once nothing of it remains; a reference hold finds an application's
+    # subjects here (retention.selectors).
+    subject_ids = models.JSONField(default=list, blank=True)
     history = History()
 
     class Meta:
