@@ -189,6 +189,12 @@ CACHES = {
         "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "kvkk"),
     }
 }
+# How long the portal trusts a controller's last destruction-ledger id (retention.middleware):
+# a restored data backup is refused within these seconds. Tests roll the ledger back after
+# every test, so they never cache it.
+RETENTION_LEDGER_CACHE_SECONDS = env_int(
+    "RETENTION_LEDGER_CACHE_SECONDS", 0 if PORTAL_ENV == "test" else 5
+)
 
 # --- Celery -------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Max
@@ -30,8 +31,6 @@ logger = logging.getLogger(__name__)
 
 LEDGER_LOCK_CLASS = 0x4C454447  # "LEDG"
 REPLAY_CHUNK = 5000
-# How long the portal trusts the ledger's last id of a schema before asking again.
-LEDGER_CACHE_SECONDS = 5
 _CACHE_KEY = "retention-ledger-last:{schema}"
 
 
@@ -119,6 +118,8 @@ def mark_applied() -> int:
 def ledger_last(schema_name: str, *, cached: bool = False) -> int:
     """The last ledger id of a schema (0 when nothing was ever destroyed there)."""
     key = _CACHE_KEY.format(schema=schema_name)
+    seconds = settings.RETENTION_LEDGER_CACHE_SECONDS
+    cached = cached and seconds > 0
     if cached:
         value = cache.get(key)
         if value is not None:
@@ -129,7 +130,8 @@ def ledger_last(schema_name: str, *, cached: bool = False) -> int:
         .aggregate(last=Max("id"))["last"]
         or 0
     )
-    cache.set(key, value, LEDGER_CACHE_SECONDS)
+    if seconds > 0:
+        cache.set(key, value, seconds)
     return value
 
 

@@ -4,7 +4,7 @@ After a data backup is restored, items and subjects the ledger says were ended m
 back. Until ``manage.py destruction_replay`` has ended them again, the controller's portal
 and API answer 503 with a page telling the platform admin to run the replay. The check
 costs one single-row query per request; the ledger's last id is cached for a few seconds
-(retention.ledger.LEDGER_CACHE_SECONDS), so a restore is noticed within those seconds.
+(settings.RETENTION_LEDGER_CACHE_SECONDS), so a restore is noticed within those seconds.
 """
 
 from django.db import connection

@@ -687,9 +687,11 @@ def subject_key_destroy(
 ) -> DataSubject:
     """Crypto-shred a subject (imha): its data key and identifiers go, every value becomes unreadable.
 
-    Runs its own transactions (see above): callers must not wrap it in one. The retention
-    engine calls this to destroy; rows may stay for referential integrity (C2) but hold
-    only ciphertext nobody can open — in backups too.
+    Runs its own transactions (see above): callers must not wrap it in one. Destruction
+    goes through the one destruction service (retention.destruction), which destroys the
+    subject's items first and then uses the bulk steps below
+    (subjects_destruction_request/_complete) and records the ledger; this single-subject
+    form remains for finishing interrupted destructions (destruction_resume).
     """
     with transaction.atomic(durable=True):
         subject = _lock_subjects([subject.pk])[subject.pk]

@@ -3,6 +3,7 @@
 import os
 import subprocess
 
+import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
@@ -11,6 +12,7 @@ from django_tenants.utils import tenant_context
 
 from retention import destruction, ledger, scan
 from retention.models import DestroyedRecord, DestructionRun, LedgerMark
+from subjects import services
 from subjects.crypto import KEYS_DATABASE
 from subjects.models import DataSubject, PersonalDataItem, SubjectIdentifier
 from tests.conftest import in_thread
@@ -102,3 +104,56 @@ def test_a_restored_backup_is_refused_until_the_ledger_is_replayed(committed_ten
 
     assert in_thread(state) == (False, True, False, True)
     assert browser.get("/").status_code != 503
+
+
+def test_a_batch_that_dies_before_its_commit_leaves_the_ledger_ahead_until_it_resumes(
+    acme, monkeypatch
+):
+    with tenant_context(acme):
+        rule("contact", period=1)
+        person = subject(item("contact", collected=years_ago(3)))
+        run = approve(scan.run_scan(kind=DestructionRun.Kind.PERIODIC))
+        advance = ledger.mark_advance
+
+        def crash(last_id):
+            raise RuntimeError("worker killed")
+
+        monkeypatch.setattr(ledger, "mark_advance", crash)
+        with pytest.raises(RuntimeError, match="worker killed"):
+            destruction.run_execute(run_id=run.pk)
+        # the ledger was written, the data transaction was not: the portal would refuse
+        assert items_of(person) and ledger.schema_behind()
+        assert not run.targets.filter(done_at__isnull=False).exists()
+
+        monkeypatch.setattr(ledger, "mark_advance", advance)
+        run = destruction.run_execute(run_id=run.pk)
+
+        assert run.status == DestructionRun.Status.DONE and not items_of(person)
+        assert not ledger.schema_behind()
+
+
+def test_a_subject_whose_destruction_was_interrupted_is_finished_when_the_run_resumes(
+    acme, monkeypatch
+):
+    with tenant_context(acme):
+        rule("contact", period=1)
+        person = subject(item("contact", collected=years_ago(3)))
+        run = approve(scan.run_scan(kind=DestructionRun.Kind.PERIODIC))
+        complete = services.subjects_destruction_complete
+        monkeypatch.setattr(
+            services,
+            "subjects_destruction_complete",
+            lambda **kw: (_ for _ in ()).throw(RuntimeError("worker killed")),
+        )
+        with pytest.raises(RuntimeError, match="worker killed"):
+            destruction.run_execute(run_id=run.pk)
+        person.refresh_from_db()
+        assert person.destruction_requested_at and not person.key_destroyed_at
+        assert SubjectIdentifier.objects.filter(subject=person).exists()
+
+        monkeypatch.setattr(services, "subjects_destruction_complete", complete)
+        run = destruction.run_execute(run_id=run.pk)
+
+        person.refresh_from_db()
+        assert run.status == DestructionRun.Status.DONE and person.key_destroyed_at
+        assert not SubjectIdentifier.objects.filter(subject=person).exists()
