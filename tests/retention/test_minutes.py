@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from accounts.models import User
+from accounts.models import Role, User
 from config.celery import app
 from config.kvkk import DestructionMethod, RetentionEvent
 from retention import minutes_chain
@@ -30,7 +30,8 @@ from retention.models import (
 from retention.tasks import minutes_expire_task
 from subjects.models import DataCategory
 from tenants.models import Tenant
-from tests.conftest import in_thread
+from tests.conftest import in_thread, portal_client
+from tests.factories import staff_create
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "minutes_verify.py"
@@ -500,3 +501,55 @@ def test_a_daily_task_fanned_out_per_controller_runs_the_purge(acme):
     }
     with tenant_context(acme):
         assert not DestructionMinutes.objects.exists()
+
+
+def test_the_record_page_shows_a_record_changed_behind_the_triggers_back(committed_tenant):
+    tenant = committed_tenant("brokenminutesco")
+
+    def write_and_forge():
+        with tenant_context(tenant):
+            staff_create(schema=tenant.schema_name, username="reader", role=Role.AUDITOR)
+            _chain(3)
+
+    def forge():
+        with tenant_context(tenant), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL session_replication_role = replica")
+            cursor.execute(
+                "UPDATE retention_destructionminutes SET body = jsonb_set(body, '{reason}',"
+                " '\"değiştirildi\"') WHERE seq = 2"
+            )
+
+    in_thread(write_and_forge)
+    in_thread(forge, role="superuser")
+    reader = portal_client(tenant, "reader")
+
+    changed = reader.get(reverse("retention:minutes_detail", kwargs={"seq": 2})).content.decode()
+    assert "İçerik özetiyle uyuşmuyor" in changed
+    assert "Zincir #2 numaralı kayıtta bozuk" in changed
+    intact = reader.get(reverse("retention:minutes_detail", kwargs={"seq": 1})).content.decode()
+    assert "İçerik özetiyle uyuşuyor" in intact and "İmza geçerli" in intact
+    listing = reader.get(reverse("retention:minutes_list")).content.decode()
+    assert "Zincir bozuk" in listing and "#2 numaralı kayıtta bozuk" in listing
+
+
+def test_minutes_verify_visits_every_controller_without_schema(acme, capsys):
+    with tenant_context(acme):
+        _chain(1)
+    try:
+        call_command("minutes_verify")
+    except CommandError as failure:  # a controller another test broke on purpose, not ours
+        assert "acme" not in str(failure) and "globex" not in str(failure)
+    out = capsys.readouterr().out
+    assert "acme: OK, 1 minutes (#1–#1)" in out and "globex: OK, 0 minutes" in out
+
+
+def test_minutes_verify_explains_a_file_it_cannot_read(tmp_path):
+    download = tmp_path / "minutes.json"
+    download.write_text("not json", encoding="utf-8")
+    key_file = tmp_path / "key.pem"
+    key_file.write_text("not a key", encoding="utf-8")
+    with pytest.raises(CommandError, match="Cannot read the file or the key"):
+        call_command("minutes_verify", file=str(download), public_key=str(key_file))
+    with pytest.raises(CommandError, match="--file and --public-key go together"):
+        call_command("minutes_verify", file=str(download))
+    assert _script(download, key_file).returncode == 2
