@@ -92,6 +92,13 @@ def _rule_description(rule: RetentionRule | None) -> dict | None:
     }
 
 
+def _count(value) -> int:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
 def _applied(counts) -> list[dict]:
     """run.counts as rows: category (code and name), rule, method, items, held, subjects.
 
@@ -131,9 +138,9 @@ def _applied(counts) -> list[dict]:
                 "category_name": category.name if category else code,
                 "rule": rule,
                 "method": entry.get("method", ""),
-                "items": int(entry.get("items") or 0),
-                "held": int(entry.get("held") or 0),
-                "subjects": int(entry.get("subjects") or 0),
+                "items": _count(entry.get("items")),
+                "held": _count(entry.get("held")),
+                "subjects": _count(entry.get("subjects")),
             }
         )
     return sorted(rows, key=lambda row: (row["category_name"], row["method"]))
@@ -147,7 +154,7 @@ def minutes_body(
     counts; what was held and why; the digest of the affected ids; when the last backup
     that may still hold the data expires; until when the minutes are kept."""
     applied = _applied(run.counts)
-    held_total = sum(int(hold.get("items") or 0) for hold in run.held if isinstance(hold, dict))
+    held_total = sum(_count(hold.get("items")) for hold in run.held if isinstance(hold, dict))
     finished = run.finished_at or timezone.now()
     backup_days = settings.PORTAL_BACKUP_RETENTION_DAYS
     return {
