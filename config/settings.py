@@ -297,6 +297,14 @@ AUDIT_CHECKPOINT_LOG = Path(
     env_str("AUDIT_CHECKPOINT_LOG", str(BASE_DIR / ".run" / "audit-checkpoints.jsonl"))
 )
 
+# --- Retention and destruction (retention/minutes.py) ---------------------------------
+# How long the operator keeps backups (data and key database), in days. Destruction minutes
+# state the date on which the last backup that may still hold the destroyed data expires:
+# the run's finish date plus this. Set it to the backup schedule's real retention.
+PORTAL_BACKUP_RETENTION_DAYS = env_int("PORTAL_BACKUP_RETENTION_DAYS", 35)
+if PORTAL_BACKUP_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured("PORTAL_BACKUP_RETENTION_DAYS must be 0 or more days.")
+
 # --- REST API ------------------------------------------------------------------------
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 5 * 1024 * 1024)
 # An interaction's attachment travels base64-encoded in a JSON body (4 bytes for every 3), so
