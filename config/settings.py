@@ -209,6 +209,8 @@ CELERY_RESULT_EXPIRES = timedelta(days=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "Europe/Istanbul"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# Items one destruction batch ends in one transaction.
+RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 5000)
 
 # --- Authentication and sessions -----------------------------------------------
 AUTHENTICATION_BACKENDS = [
