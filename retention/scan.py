@@ -62,7 +62,8 @@ def run_scan(
     sample_ids = run.targets.values_list("subject_id", flat=True).distinct()[:5]
     run.counts = counts
     run.sample = [
-        str(uuid) for uuid in DataSubject.objects.filter(pk__in=list(sample_ids)).values_list(
+        str(uuid)
+        for uuid in DataSubject.objects.filter(pk__in=list(sample_ids)).values_list(
             "uuid", flat=True
         )
     ]
