@@ -216,6 +216,8 @@ RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 5000)
 # runs: the per-controller lock (retention/runs.py) turns the second copy away.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 3600),
+    # Portals (or test runs) sharing one Redis keep their queues and unacked tasks apart.
+    "global_keyprefix": env_str("CELERY_BROKER_KEY_PREFIX", ""),
 }
 # An approved or running destruction run without progress for this long is queued again by the
 # hourly sweep (retention.tasks.runs_resume), whatever became of its worker.

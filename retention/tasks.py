@@ -16,7 +16,7 @@ def scan_dispatch(*, schema_name: str) -> bool:
     """Queue a periodic scan when the controller's interval has passed; beat runs this daily."""
     if not runs.periodic_scan_due():
         return False
-    scan.apply_async(kwargs={"schema_name": schema_name})
+    app.send_task("retention.tasks.scan", kwargs={"schema_name": schema_name})
     return True
 
 

@@ -90,6 +90,9 @@ def run_approve_view(request, pk: int):
                 run=run, user=request.user, token=form.cleaned_data["token"], request=request
             )
         except PortalError as exc:
+            if exc.field is None:  # the run itself refuses (no longer a dry run, not an admin)
+                messages.error(request, exc.message)
+                return redirect("retention:run_detail", pk=run.pk)
             form.add_error(exc.field, exc.message)
         else:
             messages.success(
