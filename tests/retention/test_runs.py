@@ -225,4 +225,3 @@ def test_the_run_list_offers_the_scan_button_to_admins(owner, acme):
     with tenant_context(acme):
         url = reverse("retention:run_list")
     assert 'id="scan-now"' in owner.get(url).content.decode()
-
