@@ -17,7 +17,7 @@ from django.db import connection
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
@@ -117,7 +117,7 @@ def backlog_alert_send(*, now: datetime | None = None) -> int:
         with translation.override(admin.language or settings.LANGUAGE_CODE):
             context = {"backlog": panel, "page_url": page_url, "admin": admin, "tenant": tenant}
             sent += send_mail(
-                subject=_gettext("Destruction is falling behind"),
+                subject=gettext("Destruction is falling behind"),
                 message=render_to_string("retention/email_backlog_alert.txt", context),
                 from_email=None,
                 recipient_list=[admin.email],
