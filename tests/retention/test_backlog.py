@@ -2,8 +2,11 @@
 behind, and the daily e-mail to the controller admins then."""
 
 from datetime import timedelta
+from email import message_from_bytes
+from email.header import decode_header, make_header
 
 import pytest
+from aiosmtpd.controller import Controller
 from dateutil.relativedelta import relativedelta
 from django.core import mail
 from django.core.cache import cache
@@ -16,6 +19,7 @@ from retention import backlog
 from retention.models import DestructionRun, RetentionSettings
 from retention.tasks import backlog_alert
 from subjects.models import PersonalDataItem
+from tests.conftest import free_port
 from tests.retention.conftest import contact_rule, register_fill, run_create
 
 pytestmark = pytest.mark.django_db
@@ -150,3 +154,40 @@ def test_no_e_mail_while_the_controller_keeps_up(acme):
         run_create(status=Status.DONE, days_ago=1)
     assert backlog_alert.apply(kwargs={"schema_name": "acme"}).get() == 0
     assert mail.outbox == []
+
+
+class _Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
+        return "250 OK"
+
+
+def test_the_alert_is_delivered_over_smtp_in_the_admins_language(acme, settings):
+    # given an SMTP server and a controller that is behind
+    inbox, port = _Inbox(), free_port()
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    try:
+        with tenant_context(acme):
+            run_create(status=Status.FAILED, failure="boom")
+            User.objects.filter(username="owner").update(language="tr")
+            User.objects.filter(role=Role.CONTROLLER_ADMIN).exclude(username="owner").update(
+                language="en"
+            )
+            sent = backlog.backlog_alert_send()
+    finally:
+        server.stop()
+
+    # then each admin got it, in Turkish or English as they chose
+    assert sent == len(inbox.messages) >= 2
+    subjects = {
+        recipients[0]: str(make_header(decode_header(message["Subject"])))
+        for recipients, message in inbox.messages
+    }
+    assert subjects["owner@acme.example.com.tr"] == "İmha geride kalıyor"
+    assert "Destruction is falling behind" in subjects.values()
