@@ -7,6 +7,7 @@ one a day.
 """
 
 import logging
+import smtplib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -113,14 +114,19 @@ def backlog_alert_send(*, now: datetime | None = None) -> int:
     base_url = getattr(tenant, "base_url", "")
     page_url = f"{base_url}{reverse('retention:index')}" if base_url else ""
     sent = 0
-    for admin in admins:
-        with translation.override(admin.language or settings.LANGUAGE_CODE):
-            context = {"backlog": panel, "page_url": page_url, "admin": admin, "tenant": tenant}
-            sent += send_mail(
-                subject=gettext("Destruction is falling behind"),
-                message=render_to_string("retention/email_backlog_alert.txt", context),
-                from_email=None,
-                recipient_list=[admin.email],
-            )
+    try:
+        for admin in admins:
+            with translation.override(admin.language or settings.LANGUAGE_CODE):
+                context = {"backlog": panel, "page_url": page_url, "admin": admin, "tenant": tenant}
+                sent += send_mail(
+                    subject=gettext("Destruction is falling behind"),
+                    message=render_to_string("retention/email_backlog_alert.txt", context),
+                    from_email=None,
+                    recipient_list=[admin.email],
+                )
+    except (OSError, smtplib.SMTPException):
+        # Not sent: the day is not marked as alerted, so the task's retry sends it.
+        cache.delete(ALERT_CACHE_KEY.format(day=day))
+        raise
     logger.warning("Destruction backlog alert sent to %d controller admins", sent)
     return sent

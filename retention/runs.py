@@ -269,10 +269,6 @@ def periodic_scan(*, created_by: User | None = None) -> DestructionRun | None:
         if not acquired:
             logger.info("Scan skipped: another worker is running this controller's destruction")
             return None
-        # A newer scan supersedes dry runs nobody approved: one list of targets at a time.
-        DestructionRun.objects.filter(
-            kind=DestructionRun.Kind.PERIODIC, status=Status.DRY_RUN
-        ).update(status=Status.CANCELLED)
         try:
             run = run_scan(kind=DestructionRun.Kind.PERIODIC, created_by=created_by)
         except Exception as exc:
@@ -284,6 +280,10 @@ def periodic_scan(*, created_by: User | None = None) -> DestructionRun | None:
                 failure=_failure_text(exc),
             )
             raise
+        # A newer scan supersedes dry runs nobody approved: one list of targets at a time.
+        DestructionRun.objects.filter(
+            kind=DestructionRun.Kind.PERIODIC, status=Status.DRY_RUN
+        ).exclude(pk=run.pk).update(status=Status.CANCELLED)
     if retention_settings_get().auto_execute:
         run = _auto_approve(run)
     return run

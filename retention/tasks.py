@@ -6,6 +6,8 @@ has passed. Execution is acks_late: a worker killed mid-run leaves its task to b
 again, and the engine resumes the run's pending targets.
 """
 
+import smtplib
+
 from accounts.models import User
 from config.celery import TenantTask, app
 from retention import backlog, runs
@@ -42,7 +44,14 @@ def runs_resume(*, schema_name: str) -> list[int]:
     return runs.runs_resume()
 
 
-@app.task(base=TenantTask, name="retention.tasks.backlog_alert")
+@app.task(
+    base=TenantTask,
+    name="retention.tasks.backlog_alert",
+    autoretry_for=(OSError, smtplib.SMTPException),
+    retry_backoff=60,
+    max_retries=5,
+)
 def backlog_alert(*, schema_name: str) -> int:
-    """E-mail the controller admins when destruction falls behind (at most daily)."""
+    """E-mail the controller admins when destruction falls behind (at most daily); a mail
+    server that cannot be reached is tried again later."""
     return backlog.backlog_alert_send()

@@ -191,3 +191,16 @@ def test_the_alert_is_delivered_over_smtp_in_the_admins_language(acme, settings)
     }
     assert subjects["owner@acme.example.com.tr"] == "İmha geride kalıyor"
     assert "Destruction is falling behind" in subjects.values()
+
+
+def test_an_unreachable_mail_server_leaves_the_day_unalerted_for_the_retry(acme, settings):
+    with tenant_context(acme):
+        run_create(status=Status.FAILED, failure="boom")
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nobody listens
+        with pytest.raises(OSError):
+            backlog.backlog_alert_send()
+
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+        assert backlog.backlog_alert_send() >= 2
+    assert len(mail.outbox) >= 2

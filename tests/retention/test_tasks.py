@@ -168,6 +168,9 @@ def test_a_new_scan_supersedes_a_dry_run_nobody_approved(acme):
 
 
 def test_a_scan_that_raises_leaves_a_failed_run_with_the_reason(acme, monkeypatch):
+    with tenant_context(acme):
+        waiting = run_create(status=Status.DRY_RUN, days_ago=3)
+
     def broken(**kwargs):
         raise RuntimeError("rules could not be read")
 
@@ -178,6 +181,8 @@ def test_a_scan_that_raises_leaves_a_failed_run_with_the_reason(acme, monkeypatc
     with tenant_context(acme):
         failed = DestructionRun.objects.get(status=Status.FAILED)
         assert "rules could not be read" in failed.failure
+        waiting.refresh_from_db()
+        assert waiting.status == Status.DRY_RUN  # still there to approve
 
 
 # --- execution, the lock, failures -------------------------------------------------------
