@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from accounts.second_factor import AUTHENTICATOR_CODE_INVALID
@@ -155,7 +156,7 @@ def test_a_failed_run_shows_why_and_an_admin_retries_it(
             status=Status.FAILED,
             failure="OperationalError: the database went away",
             approved_by=user("owner"),
-            approved_at=runs.timezone.now(),
+            approved_at=timezone.now(),
         )
     page = owner.get(_url("run_detail", run, acme))
     text = page.content.decode()
