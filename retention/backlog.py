@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
 from retention.models import DestructionRun
-from retention.runs import months_after, periodic_run_last, retention_settings_get
+from retention.runs import months_after, periodic_run_last, retention_settings_read
 from retention.selectors import backlog
 
 logger = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def backlog_panel(*, now: datetime | None = None) -> Backlog:
     """The backlog of the current controller, with the reasons it is behind (if any)."""
     now = now or timezone.now()
     figures = backlog(now=now)
-    interval = retention_settings_get().interval_months
+    interval = retention_settings_read().interval_months
     last = periodic_run_last()
     next_at = months_after(last.created_at, interval) if last else None
     failed = list(

@@ -3,11 +3,11 @@ retry and failure of a run, and the per-controller lock that keeps two workers a
 
 Regulation on the deletion, destruction and anonymisation of personal data, Art. 11: the
 controller destroys data past its retention in periodic runs at most six months apart
-(config.kvkk.DESTRUCTION_INTERVAL_MAX_MONTHS). A scan produces a dry run; a controller admin
-approves it after re-entering a current code of their authenticator (recent authentication),
-or the controller lets its runs execute automatically. The engine (retention.scan,
-retention.destruction) does the scanning and the destroying; this module decides when and
-under whose approval.
+(config.kvkk.DESTRUCTION_INTERVAL_MAX_MONTHS; RetentionSettings and the settings service
+refuse more). A scan produces a dry run; a controller admin approves it after re-entering a
+current code of their authenticator (recent authentication), or the controller lets its runs
+execute automatically. The engine (retention.scan, retention.destruction) does the scanning
+and the destroying; this module decides when and under whose approval.
 """
 
 import logging
@@ -29,7 +29,6 @@ from audit.models import Action
 from audit.services import audit_entry_create
 from config.celery import app
 from config.errors import PortalError
-from config.kvkk import DESTRUCTION_INTERVAL_MAX_MONTHS
 from retention.destruction import run_execute
 from retention.models import DestructionRun, RetentionSettings
 from retention.scan import run_scan
@@ -38,10 +37,6 @@ logger = logging.getLogger(__name__)
 
 Status = DestructionRun.Status
 
-INTERVAL_TOO_LONG = _(
-    "Periodic destruction must run at least every %(max)d months (Regulation on deletion, "
-    "destruction and anonymisation, Art. 11). Choose an interval from 1 to %(max)d months."
-)
 ONLY_ADMINS = _("Only a controller admin can approve, cancel, retry or start destruction runs.")
 NOT_AWAITING_APPROVAL = _("This run no longer awaits approval.")
 NOT_CANCELLABLE = _("Only a run awaiting approval or a failed run can be cancelled.")
@@ -57,19 +52,9 @@ COUNTED_STATUSES = (*OPEN_STATUSES, Status.DONE)
 _LOCK_CLASS = 0x52554E53
 
 
-def interval_months_check(*, interval_months: int) -> int:
-    """The interval a controller may choose: 1 to 6 months (Regulation Art. 11)."""
-    if not 1 <= interval_months <= DESTRUCTION_INTERVAL_MAX_MONTHS:
-        raise PortalError(
-            INTERVAL_TOO_LONG % {"max": DESTRUCTION_INTERVAL_MAX_MONTHS},
-            code="interval_too_long",
-            field="interval_months",
-        )
-    return interval_months
-
-
-def retention_settings_get() -> RetentionSettings:
-    """The controller's settings; the defaults (6 months, approval needed) until it saves any."""
+def retention_settings_read() -> RetentionSettings:
+    """The controller's settings, read without storing anything (the dashboard reads them on
+    every visit): the defaults, every 6 months with approval, until it saves its own."""
     return RetentionSettings.objects.first() or RetentionSettings()
 
 
@@ -93,7 +78,7 @@ def periodic_run_next_at(*, last: DestructionRun | None = None) -> datetime | No
     last = last if last is not None else periodic_run_last()
     if last is None:
         return None
-    return months_after(last.created_at, retention_settings_get().interval_months)
+    return months_after(last.created_at, retention_settings_read().interval_months)
 
 
 def periodic_scan_due(*, now: datetime | None = None) -> bool:
@@ -284,7 +269,7 @@ def periodic_scan(*, created_by: User | None = None) -> DestructionRun | None:
         DestructionRun.objects.filter(
             kind=DestructionRun.Kind.PERIODIC, status=Status.DRY_RUN
         ).exclude(pk=run.pk).update(status=Status.CANCELLED)
-    if retention_settings_get().auto_execute:
+    if retention_settings_read().auto_execute:
         run = _auto_approve(run)
     return run
 
