@@ -87,10 +87,10 @@ def hold_list_view(request):
             else:
                 messages.success(request, _("The legal hold is in place."))
                 return redirect("retention:holds")
-        if form.cleaned_data.get("identifier"):
-            # an identifier is never shown back, not even in the form
-            form.data = form.data.copy()
-            form.data["identifier"] = ""
+    if form is not None and form.data.get("identifier"):
+        # an identifier is never shown back, not even in the form
+        form.data = form.data.copy()
+        form.data["identifier"] = ""
     today = timezone.localdate()
     holds = LegalHold.objects.select_related("subject", "category", "owner")
     active = Q(released_at__isnull=True, ends_on__gte=today)

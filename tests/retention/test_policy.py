@@ -41,9 +41,7 @@ def test_every_member_reads_the_policy_in_turkish(member, request):
     assert "6 ayda bir" in page  # the periodic-destruction interval
 
 
-def test_the_policy_states_rules_sources_methods_and_the_anonymisation_rule_per_field(
-    owner, acme
-):
+def test_the_policy_states_rules_sources_methods_and_the_anonymisation_rule_per_field(owner, acme):
     owner.post(reverse("retention:rule", args=["contact"]), RULE)
     with tenant_context(acme):
         services.retention_settings_update(
