@@ -31,8 +31,8 @@ from retention.models import LegalHold, PolicyVersion, RetentionRule, RetentionS
 from subjects.models import DataCategory, DataSubject
 
 INTERVAL_TOO_LONG = _(
-    "Periodic destruction must run at least every %(max)s months (Destruction Regulation "
-    "Art. 11(2)); choose 1 to %(max)s months."
+    "The interval between periodic destructions is at most %(max)s months (Destruction "
+    "Regulation Art. 11(2)); choose 1 to %(max)s months."
 )
 INTERVAL_TOO_SHORT = _("The interval is at least 1 month.")
 NAMED_DATE_REQUIRED = _("Name the date the period counts from.")

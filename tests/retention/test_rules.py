@@ -169,7 +169,7 @@ def test_a_seven_month_interval_is_refused_through_the_form_naming_the_maximum(o
     assert response.status_code == 200
     page = response.content.decode()
     assert _tr(services.INTERVAL_TOO_LONG % {"max": 6}) in page
-    assert "6 ay" in page and "11(2)" in page
+    assert "en fazla 6 ay" in page and "11(2)" in page
     with tenant_context(acme):
         assert services.retention_settings_get().interval_months == 6
 
