@@ -14,7 +14,9 @@ Statutory periods, as the law counts them:
   years after the employment ends, the general limitation period of 6098 sayılı Türk Borçlar
   Kanunu m. 146 for claims arising from it.
 - 5651 sayılı Kanun m. 5: hosting providers keep traffic data for the period its regulation
-  sets, no less than 1 and no more than 2 years; the set uses the longest, 2 years.
+  sets, no less than 1 and no more than 2 years; the set uses the longest, 2 years. A
+  controller that only offers internet access to staff or guests (toplu kullanım sağlayıcı)
+  keeps its access logs as that regulation of its own says, and edits the period.
 
 The statutes count from the end of a calendar year, which can be later than the day the data
 was collected: a controller whose records are dated at year end keeps the period as it is,

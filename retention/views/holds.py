@@ -62,7 +62,11 @@ def _subject_chosen(request, form) -> DataSubject | None:
 def hold_list_view(request):
     if request.method == "POST" and not _is_admin(request):
         raise PermissionDenied
-    form = LegalHoldForm(request.POST or None) if _is_admin(request) else None
+    # a subject's page links here with its reference (a uuid, never an identifier)
+    initial = {}
+    if request.GET.get("subject"):
+        initial = {"scope": LegalHold.Scope.SUBJECT, "subject_ref": request.GET["subject"]}
+    form = LegalHoldForm(request.POST or None, initial=initial) if _is_admin(request) else None
     if form is not None and request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         subject = None

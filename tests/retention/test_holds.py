@@ -212,3 +212,22 @@ def test_an_identifier_in_an_incomplete_form_is_not_echoed(owner, acme):
     )
 
     assert response.status_code == 200 and TCKN_AYSE not in response.content.decode()
+
+
+def test_the_holds_page_reads_each_kind_once_however_many_holds(
+    owner, acme, django_assert_max_num_queries
+):
+    for number in range(20):
+        owner.post(reverse("retention:holds"), _hold(acme, reference=f"BSV-2026-{number:06}"))
+    with django_assert_max_num_queries(16):
+        assert owner.get(reverse("retention:holds")).status_code == 200
+
+
+def test_a_subjects_page_leads_an_admin_to_a_hold_form_naming_the_subject(owner, subject_uuid):
+    page = owner.get(reverse("subjects:detail", args=[subject_uuid])).content.decode()
+    link = f"{reverse('retention:holds')}?subject={subject_uuid}"
+    assert f'href="{link}"' in page
+
+    form = owner.get(link).content.decode()
+
+    assert f'value="{subject_uuid}"' in form

@@ -134,3 +134,16 @@ def test_policy_versions_are_numbered_one_after_another(acme):
         second = services.policy_refresh(actor=admin)
         assert (first.number, second.number) == (1, 2)
         assert services.policy_refresh(actor=admin).number == 2
+
+
+def test_confirming_the_controllers_own_choice_makes_a_new_version(owner, acme):
+    owner.post(reverse("retention:rule", args=["contact"]), {**RULE, "source": "controller"})
+    before = owner.get(reverse("retention:policy")).content.decode()
+    assert "onaylanacak" in before
+
+    owner.post(reverse("retention:rule_confirm", args=["contact"]))
+
+    after = owner.get(reverse("retention:policy")).content.decode()
+    assert "onaylanacak" not in after.split("Azami saklama süreleri")[1].split("</table>")[0]
+    with tenant_context(acme):
+        assert PolicyVersion.objects.order_by("-number").first().created_by.username == "owner"
