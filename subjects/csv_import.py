@@ -89,6 +89,10 @@ IDENTIFIER_MISMATCH = _(
     "Rows that share an identifier belong to one data subject, but row %(row)s gives a "
     "different %(kind)s."
 )
+RELATIONSHIP_END_MISMATCH = _(
+    "Rows that share an identifier belong to one data subject, but row %(row)s gives a "
+    "different end of the customer relationship."
+)
 IMPORT_RACED = _(
     "Another write stored one of the file's identifiers for a different data subject at the "
     "same moment. Nothing was imported; upload the file again."
@@ -279,8 +283,16 @@ def group_rows(
         group.record = {**subject, "identifiers": merged, "items": items}
         giving = next((index for index in indexes if rows[index]["relationship_ended_at"]), None)
         if giving is not None:
-            group.record["relationship_ended_at"] = rows[giving]["relationship_ended_at"]
+            ended = rows[giving]["relationship_ended_at"]
+            group.record["relationship_ended_at"] = ended
             group.origin["relationship_ended_at"] = giving + 2
+            for index in indexes:
+                if rows[index]["relationship_ended_at"] not in ("", ended):
+                    add(
+                        index + 2,
+                        "relationship_ended_at",
+                        RELATIONSHIP_END_MISMATCH % {"row": giving + 2},
+                    )
         groups.append(group)
     return groups
 

@@ -63,9 +63,9 @@ def hold_list_view(request):
     if request.method == "POST" and not _is_admin(request):
         raise PermissionDenied
     # a subject's page links here with its reference (a uuid, never an identifier)
-    initial = {}
+    initial = {"owner": request.user.pk}
     if request.GET.get("subject"):
-        initial = {"scope": LegalHold.Scope.SUBJECT, "subject_ref": request.GET["subject"]}
+        initial |= {"scope": LegalHold.Scope.SUBJECT, "subject_ref": request.GET["subject"]}
     form = LegalHoldForm(request.POST or None, initial=initial) if _is_admin(request) else None
     if form is not None and request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 from django_tenants.utils import tenant_context
 
 import config.celery
-from subjects import validation
+from subjects import csv_import, validation
 from subjects.csv_import import COLUMNS
 from subjects.models import CsvImport, DataSubject
 from tests.subjects.conftest import TCKN_AYSE, subject_record
@@ -257,3 +257,16 @@ def test_globex_cannot_end_acmes_subject(outsider, acme, subject_uuid):
 
     assert outsider.post(url, {"end-relationship_ended_at": "2025-06-30T18:00"}).status_code == 404
     assert _stored(acme, subject_uuid) is None
+
+
+def test_rows_of_one_subject_with_different_ends_are_refused(colleague, acme):
+    rows = [
+        _row(relationship_ended_at=ENDED),
+        _row(relationship_ended_at="2024-01-01T10:00:00+03:00"),
+    ]
+
+    _upload(colleague, _csv(rows))
+
+    assert _job(acme).row_errors == {
+        "3": [f"ilişki_bitiş_zamanı: {_tr(csv_import.RELATIONSHIP_END_MISMATCH) % {'row': 2}}"]
+    }
