@@ -87,6 +87,11 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=40),
         "args": ("subjects.tasks.idempotency_keys_sweep",),
     },
+    "expire-destruction-minutes-daily": {
+        "task": "tenants.tasks.fan_out",
+        "schedule": crontab(hour=4, minute=10),
+        "args": ("retention.tasks.minutes_expire",),
+    },
     "remove-orphaned-attachment-files": {
         "task": "tenants.tasks.fan_out",
         "schedule": crontab(minute=50),

@@ -100,6 +100,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "tenants.middleware.LanguageMiddleware",
     "tenants.middleware.TenantStatusMiddleware",
+    "retention.middleware.LedgerBehindMiddleware",
     "accounts.middleware.RequireVerifiedDeviceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -188,6 +189,12 @@ CACHES = {
         "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "kvkk"),
     }
 }
+# How long the portal trusts a controller's last destruction-ledger id (retention.middleware):
+# a restored data backup is refused within these seconds. Tests roll the ledger back after
+# every test, so they never cache it.
+RETENTION_LEDGER_CACHE_SECONDS = env_int(
+    "RETENTION_LEDGER_CACHE_SECONDS", 0 if PORTAL_ENV == "test" else 5
+)
 
 # --- Celery -------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
@@ -289,6 +296,14 @@ if PRODUCTION and PORTAL_SIGNING_KEY in {"", _DEV_SIGNING_KEY}:
 AUDIT_CHECKPOINT_LOG = Path(
     env_str("AUDIT_CHECKPOINT_LOG", str(BASE_DIR / ".run" / "audit-checkpoints.jsonl"))
 )
+
+# --- Retention and destruction (retention/minutes.py) ---------------------------------
+# How long the operator keeps backups (data and key database), in days. Destruction minutes
+# state the date on which the last backup that may still hold the destroyed data expires:
+# the run's finish date plus this. Set it to the backup schedule's real retention.
+PORTAL_BACKUP_RETENTION_DAYS = env_int("PORTAL_BACKUP_RETENTION_DAYS", 35)
+if PORTAL_BACKUP_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured("PORTAL_BACKUP_RETENTION_DAYS must be 0 or more days.")
 
 # --- REST API ------------------------------------------------------------------------
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 5 * 1024 * 1024)

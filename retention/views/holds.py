@@ -6,10 +6,8 @@ looked up (the look-up is logged), never by an identifier in a URL.
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -17,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.access import ANY_ROLE, role_required
 from accounts.models import Role
 from config.errors import PortalError
+from retention import selectors as retention_selectors
 from retention import services
 from retention.forms import LegalHoldForm
 from retention.models import LegalHold
@@ -95,13 +94,13 @@ def hold_list_view(request):
         # an identifier is never shown back, not even in the form
         form.data = form.data.copy()
         form.data["identifier"] = ""
-    today = timezone.localdate()
-    holds = LegalHold.objects.select_related("subject", "category", "owner")
-    active = Q(released_at__isnull=True, ends_on__gte=today)
+    # in force exactly as the scan sees them
+    active = retention_selectors.holds_active().select_related("subject", "category", "owner")
+    ended = LegalHold.objects.exclude(pk__in=active.values("pk"))
     context = {
         "form": form,
-        "active": holds.filter(active).order_by("ends_on"),
-        "ended": holds.exclude(active).order_by("-created_at"),
+        "active": active.order_by("ends_on"),
+        "ended": ended.select_related("subject", "category", "owner").order_by("-created_at"),
         "can_edit": _is_admin(request),
     }
     return render(request, "retention/holds/index.html", context)
