@@ -50,7 +50,7 @@ DROP FUNCTION IF EXISTS retention_minutes_guard();
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("retention", "0001_retention_and_destruction"),
+        ("retention", "0002_engine_run_subject_ids"),
     ]
 
     operations = [
