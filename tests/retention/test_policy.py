@@ -32,7 +32,7 @@ def _text_of(pdf: bytes) -> str:
 
 
 @pytest.mark.parametrize("member", ["owner", "colleague", "auditor"])
-def test_every_member_reads_the_policy_in_turkish(member, request):
+def test_every_member_reads_the_policy_in_turkish(member, request, acme):
     page = request.getfixturevalue(member).get(reverse("retention:policy")).content.decode()
 
     assert "Kişisel veri saklama ve imha politikası" in page

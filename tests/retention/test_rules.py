@@ -32,7 +32,9 @@ def _rule(code: str) -> str:
 
 
 @pytest.mark.parametrize("member", ["owner", "colleague", "auditor"])
-def test_every_member_sees_every_category_and_those_without_a_rule_are_flagged(member, request):
+def test_every_member_sees_every_category_and_those_without_a_rule_are_flagged(
+    member, request, acme
+):
     client = request.getfixturevalue(member)
 
     page = client.get(reverse("retention:rules")).content.decode()
