@@ -147,3 +147,13 @@ def test_confirming_the_controllers_own_choice_makes_a_new_version(owner, acme):
     assert "onaylanacak" not in after.split("Azami saklama süreleri")[1].split("</table>")[0]
     with tenant_context(acme):
         assert PolicyVersion.objects.order_by("-number").first().created_by.username == "owner"
+
+
+def test_the_policy_page_reads_each_kind_once_however_many_versions(
+    owner, acme, django_assert_max_num_queries
+):
+    for number in range(5):
+        owner.post(reverse("retention:rule", args=["contact"]), {**RULE, "period": str(number + 1)})
+    owner.get(reverse("retention:policy"))
+    with django_assert_max_num_queries(24):
+        assert owner.get(reverse("retention:policy")).status_code == 200
