@@ -74,7 +74,8 @@ def _saved(entry, *, actor: Any) -> None:
 
 
 def retention_settings_get() -> RetentionSettings:
-    """The controller's settings; the first call stores the defaults (every 6 months, approval)."""
+    """The controller's settings row for a write; the first call stores the defaults (every 6
+    months, approval). Pages read them with retention.runs.retention_settings_read."""
     found, _created = RetentionSettings.objects.get_or_create(singleton=True)
     return found
 

@@ -18,6 +18,7 @@ from config.errors import PortalError
 from retention import services
 from retention.forms import RetentionRuleForm, RetentionSettingsForm
 from retention.models import RetentionRule
+from retention.runs import retention_settings_read
 from subjects.models import DataCategory
 
 HISTORY_ROWS = 50
@@ -38,7 +39,7 @@ def rule_list_view(request):
     context = {
         "rows": rows,
         "missing": sum(1 for _category, rule in rows if rule is None),
-        "settings": services.retention_settings_get(),
+        "settings": retention_settings_read(),
         "statute": RetentionRule.Source.STATUTE,
         "can_edit": _is_admin(request),
     }
@@ -107,7 +108,7 @@ def starter_adopt_view(request):
 def settings_view(request):
     if request.method == "POST" and not _is_admin(request):
         raise PermissionDenied
-    current = services.retention_settings_get()
+    current = retention_settings_read()
     form = RetentionSettingsForm(request.POST or None, instance=current)
     if not _is_admin(request):
         for field in form.fields.values():
@@ -122,8 +123,12 @@ def settings_view(request):
         else:
             messages.success(request, _("The retention settings are saved."))
             return redirect("retention:rules")
-    history = current.history.select_related("history_user").order_by("-history_date")
-    context = {"form": form, "can_edit": _is_admin(request), "history": history[:HISTORY_ROWS]}
+    history = (
+        current.history.select_related("history_user").order_by("-history_date")[:HISTORY_ROWS]
+        if current.pk
+        else []
+    )
+    context = {"form": form, "can_edit": _is_admin(request), "history": history}
     return render(request, "retention/rules/settings.html", context)
 
 
