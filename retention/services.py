@@ -28,6 +28,7 @@ from config.errors import PortalError
 from config.kvkk import DESTRUCTION_INTERVAL_MAX_MONTHS, RetentionEvent
 from retention import policy, starter
 from retention.models import LegalHold, PolicyVersion, RetentionRule, RetentionSettings
+from subjects import inventory
 from subjects.models import DataCategory, DataSubject
 
 INTERVAL_TOO_LONG = _(
@@ -210,10 +211,14 @@ def starter_set_adopt(*, actor: Any, request=None) -> dict[str, int]:
         for entry in starter.STARTER_RULES:
             category = DataCategory.objects.filter(code=entry.code).first()
             if category is None:
-                category = DataCategory(
-                    code=entry.code, name=str(entry.name), special_category=entry.special
+                # through the inventory's own service, logged like any category an admin adds
+                category = inventory.data_category_create(
+                    code=entry.code,
+                    name=str(entry.name),
+                    special_category=entry.special,
+                    actor=actor,
+                    request=request,
                 )
-                _saved(category, actor=actor)
                 categories += 1
             if RetentionRule.objects.filter(category=category).exists():
                 continue

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import translation
 from django_tenants.utils import tenant_context
 
+from audit.models import AuditEntry
 from config.errors import PortalError
 from retention import services, starter
 from retention.models import RetentionRule, RetentionSettings
@@ -246,3 +247,17 @@ def test_the_rules_page_reads_each_kind_once_however_many_categories(
     owner.post(reverse("retention:starter_adopt"))
     with django_assert_max_num_queries(12):
         assert owner.get(reverse("retention:rules")).status_code == 200
+
+
+def test_categories_the_starter_set_adds_are_logged_like_an_admins(owner, acme):
+    owner.post(reverse("retention:starter_adopt"))
+
+    with tenant_context(acme):
+        logged = AuditEntry.objects.filter(detail__event="inventory_changed", actor_label="owner")
+        assert sorted(entry.detail["code"] for entry in logged) == sorted(
+            entry.code
+            for entry in starter.STARTER_RULES
+            if entry.code
+            not in {"identity", "contact", "customer_transaction", "marketing", "location"}
+        )
+        assert DataCategory.objects.get(code="cctv").history.get().history_user.username == "owner"
