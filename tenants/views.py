@@ -9,6 +9,7 @@ from accounts.models import User
 from audit import signing
 from audit.selectors import audit_entry_list
 from config.errors import PortalError
+from retention.backlog import backlog_panel
 from tenants.forms import UndertakingSignForm
 from tenants.selectors import undertaking_version_current, user_has_current_undertaking
 from tenants.undertakings import undertaking_sign
@@ -25,6 +26,7 @@ def dashboard_view(request):
     context = {
         "staff_count": User.objects.filter(is_active=True).exclude(role="").count(),
         "recent_entries": audit_entry_list().filter(actor_id=request.user.pk)[:5],
+        "backlog": backlog_panel(),
         "modules": [
             (
                 "requests:index",
