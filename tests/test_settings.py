@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+from django.db import connection
 
 from tests.conftest import ROOT
 
@@ -93,8 +94,12 @@ def test_demo_commands_refuse_to_run_in_production_without_needing_faker(command
     assert "Traceback" not in result.stderr and "Faker" not in result.stderr
 
 
-def test_no_module_production_runs_imports_faker(without_faker):
-    """Every module of the apps imports without Faker, except the demo the commands guard."""
+def test_no_module_production_runs_imports_faker(without_faker, django_db_setup):
+    """Every module of the apps imports without Faker, except the demo the commands guard.
+
+    The web entry point checks the database role at import: it is pointed at the test
+    database, which exists wherever the suite runs, unlike a development database.
+    """
     script = """
 import importlib, pkgutil, django
 django.setup()
@@ -109,7 +114,10 @@ for app in apps:
 import config.wsgi, config.celery
 print("imported")
 """
-    result = _run("-c", script, pythonpath=without_faker, **PRODUCTION_SECRETS)
+    database = connection.settings_dict["NAME"]
+    result = _run(
+        "-c", script, pythonpath=without_faker, POSTGRES_DB=database, **PRODUCTION_SECRETS
+    )
     assert result.stdout.strip() == "imported", result.stderr
 
 
