@@ -19,6 +19,7 @@ from stores import ROOT, RUN_DIR, ensure_database, stores_env
 PORT = os.environ.get("PORT", "8000")
 PY = sys.executable
 DEV = ".venv/bin/python scripts/dev.py"
+MAIL_DIR = RUN_DIR / "mail"  # a Maildir: one file per message under new/
 
 
 def main() -> int:
@@ -30,6 +31,9 @@ def main() -> int:
         "PORTAL_PUBLIC_PORT": PORT,
         "PYTHONUNBUFFERED": "1",
     }
+    # Every e-mail the portal sends goes to a local SMTP sink that keeps it in a Maildir.
+    env.setdefault("EMAIL_HOST", "127.0.0.1")
+    env.setdefault("EMAIL_PORT", "1025")
     env.setdefault("POSTGRES_DB", "kvkk")
     ensure_database(env, env["POSTGRES_DB"])
     ensure_database(env, f"{env['POSTGRES_DB']}_keys")
@@ -65,6 +69,17 @@ def main() -> int:
             "provisioner@%h",
         ),
         "beat": celery("beat", "-s", str(RUN_DIR / "celerybeat-schedule")),
+        "mail": [
+            PY,
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            f"{env['EMAIL_HOST']}:{env['EMAIL_PORT']}",
+            "-c",
+            "aiosmtpd.handlers.Mailbox",
+            str(MAIL_DIR),
+        ],
     }
     portal_env_write(env)
     processes = {}
@@ -86,6 +101,8 @@ def main() -> int:
         f"Log in with a user name and the password above, then the authenticator code:\n"
         f"  {DEV} totp_code acme admin        (a controller's admin)\n"
         f"  {DEV} totp_code public platform   (the platform admin)\n"
+        f"E-mail the portal sends (backlog alerts, notices) is kept, one file per message, in\n"
+        f"  .run/mail/new/\n"
         f"Ctrl+C stops everything.\n",
         flush=True,
     )
