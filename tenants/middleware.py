@@ -40,7 +40,9 @@ class LanguageMiddleware:
         return response
 
 
-# What a read-only controller may still send: getting in and out, and asking for its export.
+# What a read-only controller may still send: getting in and out, asking for its export, and
+# the reads that are posted so that identifiers and purposes stay out of URLs (they change
+# nothing but the processing log). API views say so with ``reads_only = True``.
 READ_ONLY_ALLOWED_WRITES = frozenset(
     {
         "accounts:login",
@@ -49,6 +51,9 @@ READ_ONLY_ALLOWED_WRITES = frozenset(
         "accounts:logout",
         "accounts:set_language",
         "contract:export_request",
+        "subjects:index",
+        "subjects:detail",
+        "audit:export",
     }
 )
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -59,7 +64,8 @@ def _write_allowed_when_read_only(request) -> bool:
         match = resolve(request.path_info)
     except Resolver404:
         return False
-    return match.view_name in READ_ONLY_ALLOWED_WRITES
+    view_class = getattr(match.func, "view_class", None)
+    return match.view_name in READ_ONLY_ALLOWED_WRITES or getattr(view_class, "reads_only", False)
 
 
 class TenantStatusMiddleware:

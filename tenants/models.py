@@ -86,6 +86,13 @@ class Tenant(TenantMixin):
     def __str__(self) -> str:
         return self.legal_name
 
+    def save(self, *args, **kwargs):
+        # django-tenants recreates a missing schema whenever a tenant row is saved; a
+        # destroyed controller's schema was dropped on purpose and must stay gone.
+        if self.status == self.Status.DESTROYED:
+            self.auto_create_schema = False
+        super().save(*args, **kwargs)
+
     @property
     def is_public(self) -> bool:
         return self.schema_name == "public"
