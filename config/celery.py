@@ -71,6 +71,7 @@ app.conf.beat_schedule = {
     "contract-end-scan-daily": {
         "task": "tenants.tasks.contract_scan",
         "schedule": crontab(hour=4, minute=15),
+        "args": (),
     },
     # Sign each chain's head first, then walk each chain against its checkpoints.
     "checkpoint-audit-chains-nightly": {

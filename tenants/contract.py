@@ -135,6 +135,16 @@ def export_request(*, tenant: Tenant, user: User, request=None) -> ContractExpor
     return export
 
 
+def export_download_record(*, export: ContractExport, user: User, request=None) -> None:
+    """Log a download of the export in the controller's processing log (a disclosure of it all)."""
+    audit_entry_create(
+        action=Action.EXPORT,
+        actor=user,
+        request=request,
+        detail={"event": "contract_export_download", "export": str(export.uuid)},
+    )
+
+
 def exports_of(tenant: Tenant) -> QuerySet[ContractExport]:
     with schema_context("public"):
         return ContractExport.objects.filter(tenant_id=tenant.pk)

@@ -12,7 +12,12 @@ from accounts.models import Role, User
 from audit import signing
 from audit.selectors import audit_entry_list
 from config.errors import PortalError
-from tenants.contract import export_request, exports_of, read_only_message
+from tenants.contract import (
+    export_download_record,
+    export_request,
+    exports_of,
+    read_only_message,
+)
 from tenants.forms import UndertakingSignForm
 from tenants.models import ContractExport
 from tenants.selectors import undertaking_version_current, user_has_current_undertaking
@@ -123,6 +128,7 @@ def contract_export_download_view(request, export_uuid):
     export = get_object_or_404(
         exports_of(request.tenant), uuid=export_uuid, status=ContractExport.Status.READY
     )
+    export_download_record(export=export, user=request.user, request=request)
     return FileResponse(
         default_storage.open(export.path),
         as_attachment=True,

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tenants.utils import schema_context, tenant_context
 
+import config.celery
 from accounts.models import User
 from audit import signing
 from audit.models import Action, AuditEntry
@@ -31,6 +32,7 @@ from tests.conftest import in_thread, portal_client
 from tests.subjects.conftest import ApiClient, make_token, subject_record
 
 PUBLIC = "config.urls_public"
+SCAN = "tenants.tasks.contract_scan"
 TCKN = "10000000146"
 
 
@@ -123,6 +125,9 @@ def test_a_platform_admin_ends_the_contract_and_the_portal_turns_read_only(owner
     assert api_refused.json()["error"]["code"] == "contract_ended"
     assert api.post(reverse("api:lookup"), {"value": TCKN}).status_code == 200  # a posted read
 
+    # reads that are posted (a search by identifier) still work
+    assert owner.post(reverse("subjects:index"), {"q": TCKN}).status_code == 200
+
     # while logging out still works
     assert owner.post(reverse("accounts:logout")).status_code == 302
 
@@ -143,6 +148,12 @@ def test_the_contract_ends_by_itself_once_its_end_date_has_passed(acme, globex):
 def test_a_read_only_controller_gets_no_background_work(acme):
     _end_contract(acme)
     assert verify_chain.apply(kwargs={"schema_name": "acme"}).get() is None
+
+
+def test_the_platform_scan_runs_daily_on_the_worker_with_the_owner_role():
+    entries = [e for e in config.celery.app.conf.beat_schedule.values() if e["task"] == SCAN]
+    assert len(entries) == 1
+    assert settings.CELERY_TASK_ROUTES[SCAN]["queue"] == settings.CELERY_PROVISIONING_QUEUE
 
 
 def test_a_controller_cannot_be_set_destroyed_by_hand(acme):
@@ -185,10 +196,12 @@ def test_the_controller_admin_downloads_a_full_export_during_the_grace_period(
     assert "customer_service" in archive.read("inventory.json").decode()
     assert "processing-log.csv" in archive.namelist()
 
-    # and the export is in the controller's processing log
+    # and the export and its download are in the controller's processing log
     with schema_context("acme"):
-        assert AuditEntry.objects.filter(
-            action=Action.EXPORT, detail__event="contract_export"
+        exported = AuditEntry.objects.filter(action=Action.EXPORT)
+        assert exported.filter(detail__event="contract_export").exists()
+        assert exported.filter(
+            detail__event="contract_export_download", actor_label="owner"
         ).exists()
 
     # and nobody else downloads it: not a colleague, not the auditor, not another controller
