@@ -11,6 +11,7 @@ import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -380,3 +381,24 @@ def test_a_controller_in_its_grace_period_is_not_destroyed(committed_tenant):
 
     assert refused.value.code == "grace_not_over"
     assert _schema_exists("graceco") and _keys("graceco")[0] == 1
+
+
+def test_a_destroyed_controller_stays_gone_when_saved_or_migrated(committed_tenant):
+    # given a destroyed controller
+    tenant = committed_tenant("goneco")
+    in_thread(lambda: _end_contract(tenant, days_ago=settings.PORTAL_CONTRACT_GRACE_DAYS + 1))
+    in_thread(lambda: contract.contract_destroy(tenant_id=tenant.pk), role="owner")
+
+    # when its row is saved (an admin edit) and every schema is migrated
+    def save_and_migrate():
+        row = Tenant.objects.get(pk=tenant.pk)
+        row.contact_name = "Arşiv"
+        row.save()
+        call_command("migrate_schemas", verbosity=0)
+
+    in_thread(save_and_migrate, role="owner")
+
+    # then its schema is not recreated, and the others are still there
+    assert not _schema_exists("goneco")
+    assert _schema_exists("acme") and _schema_exists("globex")
+    assert Tenant.objects.get(pk=tenant.pk).status == Tenant.Status.DESTROYED
