@@ -3,6 +3,7 @@
 import base64
 import io
 import json
+import subprocess
 import zipfile
 from datetime import timedelta
 from pathlib import Path
@@ -205,7 +206,10 @@ def test_the_controller_admin_downloads_a_full_export_during_the_grace_period(
             detail__event="contract_export_download", actor_label="owner"
         ).exists()
 
-    # and nobody else downloads it: not a colleague, not the auditor, not another controller
+    # and nobody else asks for or downloads it: not a colleague, not the auditor, not another
+    # controller
+    assert colleague.post(reverse("contract:export_request")).status_code == 403
+    assert auditor.get(reverse("contract:index")).status_code == 403
     assert colleague.get(url).status_code == 403
     assert auditor.get(url).status_code == 403
     outsider = portal_client(globex, "outsider")
@@ -259,6 +263,13 @@ def _schema_exists(schema: str) -> bool:
             [schema],
         )
         return cursor.fetchone()[0]
+
+
+def _pdf_text(pdf: bytes) -> str:
+    result = subprocess.run(
+        ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True, timeout=60
+    )
+    return result.stdout.decode()
 
 
 def _verify_with_public_key_alone(certificate_json: dict) -> None:
@@ -316,6 +327,9 @@ def test_after_the_grace_period_the_platform_scan_destroys_the_controller(
         reverse("admin:tenants_destructioncertificate_pdf", args=[certificate.pk], urlconf=PUBLIC)
     )
     assert as_pdf.status_code == 200 and as_pdf.content.startswith(b"%PDF")
+    text = _pdf_text(as_pdf.content)
+    assert "imha sertifikası" in text and "Deneme endco A.Ş." in text
+    assert certificate.signature[:32] in text.replace("\n", "")
     listed = root.get(reverse("admin:tenants_destructioncertificate_changelist", urlconf=PUBLIC))
     assert "Deneme endco A.Ş." in listed.content.decode()
 
