@@ -53,7 +53,7 @@ from subjects.models import ControllerKey, SubjectDataKey  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
 from tenants.services import tenant_provision  # noqa: E402
 
-BENCHMARKS = ("ingest", "audit")
+BENCHMARKS = ("ingest", "audit", "destruction")
 SLUG = "benchctl"  # the throwaway controller; its schema has the same name
 OUT_DIR = ROOT / ".run" / "bench"
 

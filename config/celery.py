@@ -99,6 +99,27 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=40),
         "args": ("subjects.tasks.idempotency_keys_sweep",),
     },
+    "expire-destruction-minutes-daily": {
+        "task": "tenants.tasks.fan_out",
+        "schedule": crontab(hour=4, minute=10),
+        "args": ("retention.tasks.minutes_expire",),
+    },
+    # Periodic destruction: each controller scans when its own interval has passed.
+    "dispatch-retention-scans-daily": {
+        "task": "tenants.tasks.fan_out",
+        "schedule": crontab(hour=1, minute=30),
+        "args": ("retention.tasks.scan_dispatch",),
+    },
+    "resume-stalled-destruction-runs": {
+        "task": "tenants.tasks.fan_out",
+        "schedule": crontab(minute=25),
+        "args": ("retention.tasks.runs_resume",),
+    },
+    "alert-destruction-backlog-daily": {
+        "task": "tenants.tasks.fan_out",
+        "schedule": crontab(hour=8, minute=0),
+        "args": ("retention.tasks.backlog_alert",),
+    },
     "remove-orphaned-attachment-files": {
         "task": "tenants.tasks.fan_out",
         "schedule": crontab(minute=50),

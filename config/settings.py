@@ -100,6 +100,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "tenants.middleware.LanguageMiddleware",
     "tenants.middleware.TenantStatusMiddleware",
+    "retention.middleware.LedgerBehindMiddleware",
     "accounts.middleware.RequireVerifiedDeviceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -188,6 +189,12 @@ CACHES = {
         "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "kvkk"),
     }
 }
+# How long the portal trusts a controller's last destruction-ledger id (retention.middleware):
+# a restored data backup is refused within these seconds. Tests roll the ledger back after
+# every test, so they never cache it.
+RETENTION_LEDGER_CACHE_SECONDS = env_int(
+    "RETENTION_LEDGER_CACHE_SECONDS", 0 if PORTAL_ENV == "test" else 5
+)
 
 # --- Celery -------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
@@ -213,6 +220,30 @@ CELERY_RESULT_EXPIRES = timedelta(days=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "Europe/Istanbul"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# Items one destruction batch ends in one transaction.
+RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 5000)
+# The Redis broker hands a task taken by a worker that died (acks_late) to another worker only
+# after this many seconds. A destruction run longer than that may be handed out twice while it
+# runs: the per-controller lock (retention/runs.py) turns the second copy away.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 3600),
+    # Portals (or test runs) sharing one Redis keep their queues and unacked tasks apart.
+    "global_keyprefix": env_str("CELERY_BROKER_KEY_PREFIX", ""),
+}
+# An approved or running destruction run without progress for this long is queued again by the
+# hourly sweep (retention.tasks.runs_resume), whatever became of its worker.
+RETENTION_STALLED_MINUTES = env_int("RETENTION_STALLED_MINUTES", 30)
+
+# --- E-mail ----------------------------------------------------------------------------
+# Alerts to controller admins (a destruction backlog). `make run` and the tests use a local
+# SMTP sink (aiosmtpd); production sets its relay here.
+EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = env_int("EMAIL_PORT", 25 if PRODUCTION else 1025)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT_SECONDS", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"portal@{PORTAL_BASE_DOMAIN}")
 
 # --- Authentication and sessions -----------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -296,6 +327,14 @@ if PRODUCTION and PORTAL_SIGNING_KEY in {"", _DEV_SIGNING_KEY}:
 AUDIT_CHECKPOINT_LOG = Path(
     env_str("AUDIT_CHECKPOINT_LOG", str(BASE_DIR / ".run" / "audit-checkpoints.jsonl"))
 )
+
+# --- Retention and destruction (retention/minutes.py) ---------------------------------
+# How long the operator keeps backups (data and key database), in days. Destruction minutes
+# state the date on which the last backup that may still hold the destroyed data expires:
+# the run's finish date plus this. Set it to the backup schedule's real retention.
+PORTAL_BACKUP_RETENTION_DAYS = env_int("PORTAL_BACKUP_RETENTION_DAYS", 35)
+if PORTAL_BACKUP_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured("PORTAL_BACKUP_RETENTION_DAYS must be 0 or more days.")
 
 # --- REST API ------------------------------------------------------------------------
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 5 * 1024 * 1024)

@@ -253,6 +253,10 @@ class DestructionRun(models.Model):
     # A few subject references (uuids) for the reader of the dry run.
     sample = models.JSONField(default=list, blank=True)
     failure = models.TextField(blank=True)
+    # The subjects an application or the register named (primary keys): each is destroyed
+    # as a whole once nothing of it remains; a reference hold finds an application's
+    # subjects here (retention.selectors).
+    subject_ids = models.JSONField(default=list, blank=True)
     history = History()
 
     class Meta:
@@ -360,3 +364,28 @@ class DestroyedRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.schema_name}: {self.kind} {self.object_id}"
+
+
+class MinutesPurge(models.Model):
+    """A purge of minutes past their keeping date (minutes_expire): the chain now starts at
+    ``first_kept_seq``, whose prev_hash is ``anchor_hash``. Signed like the minutes, so the
+    verifier tells a purge from records taken out of the chain. Append-only."""
+
+    purged_at = models.DateTimeField(auto_now_add=True)
+    purged_through_seq = models.PositiveIntegerField()  # the last seq removed
+    records = models.PositiveIntegerField()  # how many this purge removed
+    first_kept_seq = models.PositiveIntegerField()  # the next seq, written or still to come
+    anchor_hash = models.CharField(max_length=64)  # entry_hash of purged_through_seq
+    key_id = models.CharField(max_length=32)
+    signature = models.CharField(max_length=128)
+
+    class Meta:
+        verbose_name = _("purge of destruction minutes")
+        verbose_name_plural = _("purges of destruction minutes")
+        ordering = ["-purged_through_seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["purged_through_seq"], name="one_purge_per_anchor")
+        ]
+
+    def __str__(self) -> str:
+        return f"≤#{self.purged_through_seq}"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from retention.views import holds, minutes, overview, policy, rules, runs
+from retention.views import holds, minutes, overview, policy, rules, runs, subject
 
 app_name = "retention"
 
@@ -13,4 +13,5 @@ urlpatterns = [
     *policy.urlpatterns,
     *runs.urlpatterns,
     *minutes.urlpatterns,
+    *subject.urlpatterns,
 ]

@@ -307,6 +307,14 @@ def subject_key_delete(subject_uuid) -> None:
         ).delete()
 
 
+def subject_keys_delete(subject_uuids) -> None:
+    """Delete many subjects' data keys from the key database in one statement, committed."""
+    with transaction.atomic(using=KEYS_DATABASE):
+        SubjectDataKey.objects.filter(
+            schema_name=connection.schema_name, subject_uuid__in=list(subject_uuids)
+        ).delete()
+
+
 def forget_keyrings() -> None:
     """Drop cached keyrings (after a tenant's keys are destroyed, and in tests)."""
     with _cache_lock:

@@ -42,7 +42,7 @@ def _item_count(subject_ref: str) -> Coalesce:
     # Items are counted per subject shown (one index scan each), not by grouping every
     # item of the register before a page of 50 is cut: 178 ms -> 19 ms at 200,000 items.
     counted = (
-        PersonalDataItem.objects.filter(subject=OuterRef(subject_ref))
+        PersonalDataItem.objects.filter(subject=OuterRef(subject_ref), deleted_at__isnull=True)
         .order_by()
         .values("subject")
         .annotate(n=Count("*"))
@@ -204,9 +204,9 @@ def subject_decrypt(subject: DataSubject) -> SubjectView:
             item.collected_at,
             item.last_used_at,
         )
-        for item in subject.items.select_related("category", "purpose").order_by(
-            "collected_at", "pk"
-        )
+        for item in subject.items.filter(deleted_at__isnull=True)
+        .select_related("category", "purpose")
+        .order_by("collected_at", "pk")
     ]
     interactions = [
         InteractionView(

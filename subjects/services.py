@@ -687,9 +687,11 @@ def subject_key_destroy(
 ) -> DataSubject:
     """Crypto-shred a subject (imha): its data key and identifiers go, every value becomes unreadable.
 
-    Runs its own transactions (see above): callers must not wrap it in one. The retention
-    engine calls this to destroy; rows may stay for referential integrity (C2) but hold
-    only ciphertext nobody can open — in backups too.
+    Runs its own transactions (see above): callers must not wrap it in one. Destruction
+    goes through the one destruction service (retention.destruction), which destroys the
+    subject's items first and then uses the bulk steps below
+    (subjects_destruction_request/_complete) and records the ledger; this single-subject
+    form remains for finishing interrupted destructions (destruction_resume).
     """
     with transaction.atomic(durable=True):
         subject = _lock_subjects([subject.pk])[subject.pk]
@@ -715,7 +717,7 @@ def _destruction_report(
         subject = _lock_subjects([subject.pk])[subject.pk]
         if subject.key_destroyed_at is not None:
             return subject
-        SubjectIdentifier.objects.filter(subject=subject).delete()
+        paths = _subjects_remains_delete([subject.pk])
         subject.key_destroyed_at = timezone.now()
         subject.save(update_fields=["key_destroyed_at", "updated_at"])
         audit_entry_create(
@@ -726,7 +728,81 @@ def _destruction_report(
             subject_ref=str(subject.uuid),
             detail={"method": "crypto_shred", "reason": reason},
         )
+    _files_delete(paths)
     return subject
+
+
+def _subjects_remains_delete(subject_ids: list[int]) -> list[str]:
+    """Remove what identifies the subjects besides their items, in bulk: identifiers,
+    interactions and the interactions' history rows. Returns the attachment files to delete
+    once the transaction has committed (a crash before leaves them to the orphan sweep)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM subjects_subjectidentifier WHERE subject_id = ANY(%s::bigint[])",
+            [subject_ids],
+        )
+        cursor.execute(
+            "DELETE FROM subjects_historicalinteraction WHERE subject_id = ANY(%s::bigint[])"
+            " OR id IN (SELECT id FROM subjects_interaction WHERE subject_id = ANY(%s::bigint[]))",
+            [subject_ids, subject_ids],
+        )
+        cursor.execute(
+            "DELETE FROM subjects_interaction WHERE subject_id = ANY(%s::bigint[])"
+            " RETURNING attachment_path",
+            [subject_ids],
+        )
+        return [path for (path,) in cursor.fetchall() if path]
+
+
+def _files_delete(paths: Iterable[str]) -> None:
+    for path in paths:
+        default_storage.delete(path)
+
+
+def subjects_destruction_request(*, subject_ids: list[int]) -> list[tuple[int, uuid.UUID]]:
+    """Step 1 for many subjects in the caller's transaction: mark them "destruction
+    requested" (nothing reads from or adds to them from then on). Returns (id, uuid) of
+    those newly marked. The caller commits, then calls subjects_destruction_complete()."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE subjects_datasubject SET destruction_requested_at = now(), updated_at = now()"
+            " WHERE id = ANY(%s::bigint[]) AND destruction_requested_at IS NULL"
+            " AND key_destroyed_at IS NULL RETURNING id, uuid",
+            [list(subject_ids)],
+        )
+        return cursor.fetchall()
+
+
+def subjects_destruction_complete(*, subject_ids: list[int]) -> list[int]:
+    """Steps 2 and 3 for many requested subjects, in bulk and without an entry per subject
+    (the retention engine writes one entry per run): their keys go from the key database,
+    then their identifiers, interactions with history rows and attachment files, and they
+    are marked destroyed. Must not run inside a transaction. Returns the ids completed.
+
+    The subjects' name history rows keep only ciphertext under the destroyed key: nothing
+    can read them any more, in the database or its backups.
+    """
+    rows = list(
+        DataSubject.objects.filter(
+            pk__in=list(subject_ids),
+            destruction_requested_at__isnull=False,
+            key_destroyed_at__isnull=True,
+        ).values_list("pk", "uuid")
+    )
+    if not rows:
+        return []
+    ids = [pk for pk, _uuid in rows]
+    crypto.subject_keys_delete([subject_uuid for _pk, subject_uuid in rows])
+    with transaction.atomic():
+        paths = _subjects_remains_delete(ids)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE subjects_datasubject SET key_destroyed_at = now(), updated_at = now()"
+                " WHERE id = ANY(%s::bigint[]) AND key_destroyed_at IS NULL",
+                [ids],
+            )
+    _files_delete(paths)
+    return ids
 
 
 def destruction_resume() -> int:

@@ -12,6 +12,7 @@ from accounts.models import Role, User
 from audit import signing
 from audit.selectors import audit_entry_list
 from config.errors import PortalError
+from retention.backlog import backlog_panel
 from tenants.contract import (
     export_download_record,
     export_request,
@@ -35,6 +36,7 @@ def dashboard_view(request):
     context = {
         "staff_count": User.objects.filter(is_active=True).exclude(role="").count(),
         "recent_entries": audit_entry_list().filter(actor_id=request.user.pk)[:5],
+        "backlog": backlog_panel(),
         "modules": [
             (
                 "requests:index",

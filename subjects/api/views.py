@@ -51,7 +51,8 @@ def _subject_ref(subject: DataSubject) -> dict:
     return {
         "uuid": subject.uuid,
         "group": subject.group.code,
-        "item_count": getattr(subject, "item_count", None) or subject.items.count(),
+        "item_count": getattr(subject, "item_count", None)
+        or subject.items.filter(deleted_at__isnull=True).count(),
         "created_at": subject.created_at,
         "destroyed": subject.is_shredded,
     }
@@ -213,7 +214,7 @@ class ItemUpdateView(APIView):
     )
     @idempotent
     def patch(self, request, pk):
-        item = get_object_or_404(PersonalDataItem, pk=pk)
+        item = get_object_or_404(PersonalDataItem, pk=pk, deleted_at__isnull=True)
         body = s.ItemUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)

@@ -1,0 +1,349 @@
+"""The one destruction service: the only code that ends personal data (KVKK Art. 7).
+
+Periodic scans, data-subject applications, the register's own destruction of a subject
+and the end of a contract all end data here, by the method of the item's rule:
+
+- delete: the item is kept but ``deleted_at`` is set; no reader of the portal or the API
+  returns it any more (subjects.selectors, the API views);
+- destroy: the item's row and its history rows are removed (the subject key would still
+  open the history's ciphertext). When nothing of a subject remains, its identifiers,
+  interactions with their history rows, attachment files and its data key go too
+  (subjects.services.subjects_destruction_request/_complete: two databases, ordered,
+  resumable). Its name history rows keep only ciphertext under the destroyed key, which
+  nothing can open any more;
+- anonymise: an AnonymisedFact (category, purpose, year of collection) is inserted, then
+  the item and its history rows are removed (retention.anonymisation).
+
+A run executes in batches of BATCH_SIZE targets. Each batch is one data transaction: it
+claims its pending targets (FOR UPDATE SKIP LOCKED) and marks them done, applies each
+method in bulk SQL, writes the ledger (key database, retention.ledger) before it commits,
+and advances the schema's ledger mark. Memory stays flat: only one batch's ids are ever
+in Python. The run ends in one transaction with its signed minutes (the digest of the
+ended item ids is computed streaming from the targets) and ONE ``destroy`` entry in the
+processing log, never one per row; calling run_execute again after a crash resumes the
+pending targets and never writes a second minutes record.
+"""
+
+import hashlib
+import logging
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from audit.models import Action
+from audit.services import audit_entry_create
+from config.errors import PortalError
+from config.kvkk import DestructionMethod
+from retention import ledger, scan, selectors
+from retention.minutes import minutes_record
+from retention.models import DestructionMinutes, DestructionRun, LegalHold
+from subjects import services as subject_services
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 5000
+_DIGEST_CHUNK = 10000
+
+RUN_NOT_APPROVED = _("This destruction run has not been approved.")
+SUBJECT_HELD = _("A legal hold keeps this data subject's data: %(reasons)s")
+NOTHING_NAMED = _("Name the data subjects or items to destroy.")
+
+
+def _pending_held_drop(run: DestructionRun) -> None:
+    """Leave out pending targets a hold placed since the scan now keeps; record them."""
+    bound = selectors.params(reason=run.reason, run=run.pk)
+    hold_match = f"{selectors.ACTIVE_HOLD_SQL} AND {selectors.HOLD_MATCH_SQL}"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT h.id, h.scope, h.reason, count(*)
+              FROM retention_destructiontarget c JOIN retention_legalhold h ON {hold_match}
+             WHERE c.run_id = %(run)s AND c.done_at IS NULL
+             GROUP BY h.id, h.scope, h.reason ORDER BY h.id
+            """,  # noqa: S608 (constant fragments, bound parameters)
+            bound,
+        )
+        newly_held = cursor.fetchall()
+        if not newly_held:
+            return
+        cursor.execute(
+            f"""
+            DELETE FROM retention_destructiontarget c
+             WHERE c.run_id = %(run)s AND c.done_at IS NULL AND NOT ({selectors.NOT_HELD_SQL})
+            RETURNING (SELECT code FROM subjects_datacategory WHERE id = c.category_id)
+            """,  # noqa: S608 (constant fragments, bound parameters)
+            bound,
+        )
+        dropped: dict[str, int] = {}
+        for (code,) in cursor.fetchall():
+            dropped[code] = dropped.get(code, 0) + 1
+        run = DestructionRun.objects.select_for_update().get(pk=run.pk)
+        held = {entry["hold"]: entry for entry in run.held}
+        for hold_id, scope, reason, count in newly_held:
+            entry = held.setdefault(
+                hold_id, {"hold": hold_id, "scope": scope, "reason": reason, "items": 0}
+            )
+            entry["items"] += count
+        run.held = sorted(held.values(), key=lambda entry: entry["hold"])
+        for code, count in dropped.items():
+            entry = run.counts.get(code)
+            if entry:
+                entry["items"] -= count
+                entry["held"] += count
+        run.save(update_fields=["held", "counts"])
+
+
+def _emptied_subjects(subject_ids: list[int]) -> list[int]:
+    """Of these subjects, those with nothing left: no item at all and not destroyed yet."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT s.id FROM subjects_datasubject s
+             WHERE s.id = ANY(%s::bigint[]) AND s.key_destroyed_at IS NULL
+               AND NOT EXISTS (SELECT 1 FROM subjects_personaldataitem i WHERE i.subject_id = s.id)
+            """,
+            [subject_ids],
+        )
+        return [pk for (pk,) in cursor.fetchall()]
+
+
+def _batch_execute(run: DestructionRun, number: int) -> int:
+    """One batch in one transaction; returns how many targets it ended (0: none left)."""
+    with transaction.atomic():
+        ledger.ledger_lock()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                WITH batch AS (
+                    SELECT id FROM retention_destructiontarget
+                     WHERE run_id = %s AND done_at IS NULL
+                     ORDER BY item_id LIMIT %s FOR UPDATE SKIP LOCKED)
+                UPDATE retention_destructiontarget t SET done_at = now(), batch = %s
+                  FROM batch WHERE t.id = batch.id
+                RETURNING t.item_id, t.subject_id, t.method
+                """,
+                [run.pk, BATCH_SIZE, number],
+            )
+            targets = cursor.fetchall()
+            if not targets:
+                return 0
+            by_method = {method: [] for method in DestructionMethod.values}
+            for item_id, _subject_id, method in targets:
+                by_method[method].append(item_id)
+            subject_ids = sorted({subject_id for _item_id, subject_id, _method in targets})
+            # The ledger names what is still there to end (another run may have ended some).
+            cursor.execute(
+                """
+                SELECT i.id, s.uuid FROM subjects_personaldataitem i
+                  JOIN subjects_datasubject s ON s.id = i.subject_id
+                 WHERE i.id = ANY(%s::bigint[])
+                """,
+                [[item_id for item_id, _s, _m in targets]],
+            )
+            present = dict(cursor.fetchall())
+            cursor.execute(
+                "UPDATE subjects_personaldataitem SET deleted_at = now()"
+                " WHERE id = ANY(%s::bigint[]) AND deleted_at IS NULL",
+                [by_method[DestructionMethod.DELETE]],
+            )
+            anonymised = by_method[DestructionMethod.ANONYMISE]
+            if anonymised:
+                cursor.execute(
+                    """
+                    INSERT INTO retention_anonymisedfact
+                           (category_id, purpose_id, collected_year, anonymised_at, run_id)
+                    SELECT category_id, purpose_id,
+                           EXTRACT(YEAR FROM collected_at AT TIME ZONE %s), now(), %s
+                      FROM subjects_personaldataitem WHERE id = ANY(%s::bigint[])
+                    """,
+                    [timezone.get_default_timezone_name(), run.pk, anonymised],
+                )
+            gone = by_method[DestructionMethod.DESTROY] + anonymised
+            cursor.execute(
+                "DELETE FROM subjects_historicalpersonaldataitem WHERE id = ANY(%s::bigint[])",
+                [gone],
+            )
+            cursor.execute(
+                "DELETE FROM subjects_personaldataitem WHERE id = ANY(%s::bigint[])", [gone]
+            )
+        emptied = _emptied_subjects(subject_ids)
+        requested = subject_services.subjects_destruction_request(subject_ids=emptied)
+        last_id = ledger.ledger_write(
+            run_uuid=run.uuid,
+            items=[
+                (item_id, present[item_id], method)
+                for item_id, _subject_id, method in targets
+                if item_id in present
+            ],
+            subjects=requested,
+        )
+        ledger.mark_advance(last_id)
+    # Keys, identifiers, interactions and files of the emptied subjects: after the commit.
+    subject_services.subjects_destruction_complete(subject_ids=[pk for pk, _uuid in requested])
+    return len(targets)
+
+
+def _named_subjects_destroy(run: DestructionRun) -> None:
+    """Subjects an application or the register named: destroyed once nothing of them
+    remains, unless a hold keeps them (a named subject may have had no item at all)."""
+    if not run.subject_ids:
+        return
+    holds = list(selectors.subject_holds(subject_ids=run.subject_ids, reason=run.reason))
+    if any(hold.scope == LegalHold.Scope.REFERENCE for hold in holds):
+        return  # a reference hold keeps every subject the run names
+    held = {hold.subject_id for hold in holds}
+    with transaction.atomic():
+        ledger.ledger_lock()
+        emptied = [pk for pk in _emptied_subjects(run.subject_ids) if pk not in held]
+        requested = subject_services.subjects_destruction_request(subject_ids=emptied)
+        ledger.mark_advance(ledger.ledger_write(run_uuid=run.uuid, subjects=requested))
+    subject_services.subjects_destruction_complete(subject_ids=[pk for pk, _uuid in requested])
+
+
+def _interrupted_subjects_complete(run: DestructionRun) -> None:
+    """Subjects of this run whose destruction a crash interrupted after its first step."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT s.id FROM subjects_datasubject s
+             WHERE s.destruction_requested_at IS NOT NULL AND s.key_destroyed_at IS NULL
+               AND (s.id IN (SELECT subject_id FROM retention_destructiontarget WHERE run_id = %s)
+                    OR s.id = ANY(%s::bigint[]))
+            """,
+            [run.pk, run.subject_ids],
+        )
+        pending = [pk for (pk,) in cursor.fetchall()]
+    for start in range(0, len(pending), BATCH_SIZE):
+        subject_services.subjects_destruction_complete(
+            subject_ids=pending[start : start + BATCH_SIZE]
+        )
+
+
+def affected_ids_digest(run: DestructionRun) -> str:
+    """SHA-256 over the run's item ids in ascending order, one per line, read streaming."""
+    digest = hashlib.sha256()
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(
+            "SELECT item_id FROM retention_destructiontarget WHERE run_id = %s ORDER BY item_id",
+            [run.pk],
+        )
+        while rows := cursor.fetchmany(_DIGEST_CHUNK):
+            digest.update("".join(f"{item_id}\n" for (item_id,) in rows).encode())
+    return digest.hexdigest()
+
+
+def _run_finish(run_id: int) -> DestructionRun:
+    with transaction.atomic():
+        run = DestructionRun.objects.select_for_update().get(pk=run_id)
+        if DestructionMinutes.objects.filter(run=run).exists():
+            return run
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                SELECT count(*) FROM subjects_datasubject s
+                 WHERE s.key_destroyed_at IS NOT NULL
+                   AND (s.id IN (SELECT subject_id FROM retention_destructiontarget
+                                  WHERE run_id = %s)
+                        OR s.id = ANY(%s::bigint[]))
+                """,
+                [run.pk, run.subject_ids],
+            )
+            (subjects_destroyed,) = cursor.fetchone()
+        run.status = DestructionRun.Status.DONE
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "finished_at"])
+        minutes_record(run=run, affected_ids_digest=affected_ids_digest(run))
+        audit_entry_create(
+            action=Action.DESTROY,
+            actor=run.approved_by or run.created_by,
+            actor_label="" if (run.approved_by or run.created_by) else "retention",
+            target=run,
+            detail={
+                "run": str(run.uuid),
+                "kind": run.kind,
+                "items": {code: entry["items"] for code, entry in run.counts.items()},
+                "held": sum(entry["items"] for entry in run.held),
+                "subjects_destroyed": subjects_destroyed,
+            },
+        )
+    return run
+
+
+def run_execute(*, run_id: int) -> DestructionRun:
+    """Execute an approved (or interrupted) run; see the module's docstring. Must not be
+    called inside a transaction: every batch commits on its own."""
+    with transaction.atomic():
+        run = DestructionRun.objects.select_for_update().get(pk=run_id)
+        if run.status == DestructionRun.Status.DONE:
+            return run
+        if run.status not in (DestructionRun.Status.APPROVED, DestructionRun.Status.RUNNING):
+            raise PortalError(RUN_NOT_APPROVED, code="run_not_approved", status=409)
+        if run.status == DestructionRun.Status.APPROVED:
+            run.status = DestructionRun.Status.RUNNING
+            run.started_at = run.started_at or timezone.now()
+            run.save(update_fields=["status", "started_at"])
+    _pending_held_drop(run)
+    run.refresh_from_db()
+    _interrupted_subjects_complete(run)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COALESCE(max(batch), 0) FROM retention_destructiontarget WHERE run_id = %s",
+            [run.pk],
+        )
+        (number,) = cursor.fetchone()
+    while True:
+        number += 1
+        if not _batch_execute(run, number):
+            break
+    _named_subjects_destroy(run)
+    return _run_finish(run.pk)
+
+
+def destruction_on_demand(
+    *,
+    kind: str,
+    reason: str,
+    actor,
+    subject_ids: list[int] | None = None,
+    item_ids: list[int] | None = None,
+) -> DestructionRun:
+    """Scan and execute at once: a data-subject application (by subjects or by items, with
+    the application as the reason) or the register's own destruction of a subject.
+
+    The register's destruction of a subject is refused as a whole when a legal hold keeps
+    any of it (the message gives the hold's reason); an application's run ends what no hold
+    keeps and its minutes name what was kept and why.
+    """
+    subject_ids = list(subject_ids or [])
+    item_ids = list(item_ids or [])
+    if not subject_ids and not item_ids:
+        raise PortalError(NOTHING_NAMED, code="nothing_named")
+    if kind == DestructionRun.Kind.REGISTER:
+        holds = list(selectors.subject_holds(subject_ids=subject_ids, reason=reason))
+        if holds:
+            raise _held(hold.reason for hold in holds)
+    run = scan.run_scan(
+        kind=kind,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        reason=reason,
+        subject_ids=subject_ids,
+        item_ids=item_ids,
+    )
+    if kind == DestructionRun.Kind.REGISTER and run.held:
+        run.status = DestructionRun.Status.CANCELLED
+        run.save(update_fields=["status"])
+        raise _held(entry["reason"] for entry in run.held)
+    run.status = DestructionRun.Status.APPROVED
+    run.approved_at = timezone.now()
+    run.approved_by = run.created_by
+    run.save(update_fields=["status", "approved_at", "approved_by"])
+    return run_execute(run_id=run.pk)
+
+
+def _held(reasons) -> PortalError:
+    return PortalError(
+        SUBJECT_HELD % {"reasons": "; ".join(sorted(set(reasons)))},
+        code="held",
+        status=409,
+    )
