@@ -18,7 +18,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -66,35 +66,36 @@ def ledger_write(
     """Record ended items (id, subject uuid, method) and destroyed subjects (id, uuid) in
     the key database, committed at once; returns the last ledger id written."""
     when = when or timezone.now()
-    schema = connection.schema_name
-    rows = [
-        DestroyedRecord(
-            schema_name=schema,
-            run_uuid=run_uuid,
-            kind=DestroyedRecord.Kind.ITEM,
-            object_id=item_id,
-            subject_uuid=subject_uuid,
-            method=method,
-            destroyed_at=when,
-        )
-        for item_id, subject_uuid, method in items
-    ] + [
-        DestroyedRecord(
-            schema_name=schema,
-            run_uuid=run_uuid,
-            kind=DestroyedRecord.Kind.SUBJECT,
-            object_id=subject_id,
-            subject_uuid=subject_uuid,
-            method=DestructionMethod.DESTROY,
-            destroyed_at=when,
-        )
-        for subject_id, subject_uuid in subjects
-    ]
-    if not rows:
+    kinds, ids, uuids, methods = [], [], [], []
+    for item_id, subject_uuid, method in items:
+        kinds.append(DestroyedRecord.Kind.ITEM)
+        ids.append(item_id)
+        uuids.append(subject_uuid)
+        methods.append(method)
+    for subject_id, subject_uuid in subjects:
+        kinds.append(DestroyedRecord.Kind.SUBJECT)
+        ids.append(subject_id)
+        uuids.append(subject_uuid)
+        methods.append(DestructionMethod.DESTROY)
+    if not ids:
         return None
-    with transaction.atomic(using=KEYS_DATABASE):
-        created = DestroyedRecord.objects.using(KEYS_DATABASE).bulk_create(rows)
-    return max(row.pk for row in created)
+    # One statement for the whole batch, in the order given (ids ascend with it).
+    with transaction.atomic(using=KEYS_DATABASE), connections[KEYS_DATABASE].cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH written AS (
+                INSERT INTO {DestroyedRecord._meta.db_table}
+                       (schema_name, run_uuid, kind, object_id, subject_uuid, method, destroyed_at)
+                SELECT %s, %s, x.kind, x.object_id, x.subject_uuid, x.method, %s
+                  FROM unnest(%s::text[], %s::bigint[], %s::uuid[], %s::text[]) WITH ORDINALITY
+                       AS x(kind, object_id, subject_uuid, method, n)
+                 ORDER BY x.n
+                RETURNING id)
+            SELECT max(id) FROM written
+            """,  # noqa: S608 (the model's own table name, bound parameters)
+            [connection.schema_name, run_uuid, when, kinds, ids, uuids, methods],
+        )
+        return cursor.fetchone()[0]
 
 
 def mark_advance(last_id: int | None) -> None:

@@ -71,10 +71,13 @@ def _use_role(role: str) -> None:
 
 
 def pytest_collection_modifyitems(items):
-    """Every database test may use both databases (the key database is part of every write)."""
+    """Every database test may use both databases (the key database is part of every write,
+    and of every portal request: the destruction ledger's check). Tests that choose their
+    fixtures at run time (request.getfixturevalue) count as database tests too."""
     for item in items:
         marker = item.get_closest_marker("django_db")
-        if marker is None and "db" not in item.fixturenames:
+        uses_db = "db" in item.fixturenames or "request" in item.fixturenames
+        if marker is None and not uses_db:
             continue
         if marker is not None and "databases" in marker.kwargs:
             continue
