@@ -285,9 +285,9 @@ def test_after_the_grace_period_the_platform_scan_destroys_the_controller(
     provisioning_worker, committed_tenant, acme, globex, api
 ):
     # given a controller with data and an attachment file, and acme with data of its own
-    tenant = committed_tenant("endco")
+    tenant = committed_tenant("ctend")
     _seed_committed(tenant)
-    assert _keys("endco") == (1, 1) and len(_media_files("endco")) == 1
+    assert _keys("ctend") == (1, 1) and len(_media_files("ctend")) == 1
     acme_keys, globex_keys = _keys("acme"), _keys("globex")
 
     # whose contract ended longer ago than the grace period
@@ -297,23 +297,23 @@ def test_after_the_grace_period_the_platform_scan_destroys_the_controller(
     outcome = contract_scan.apply_async().get(timeout=120)
 
     # then its schema, keys and files are gone and its host no longer answers
-    assert outcome["destroyed"] == ["endco"], outcome
+    assert outcome["destroyed"] == ["ctend"], outcome
 
-    assert not _schema_exists("endco")
-    assert _keys("endco") == (0, 0)
-    assert _media_files("endco") == []
+    assert not _schema_exists("ctend")
+    assert _keys("ctend") == (0, 0)
+    assert _media_files("ctend") == []
     tenant.refresh_from_db()
     assert tenant.status == Tenant.Status.DESTROYED
     assert not Domain.objects.filter(tenant=tenant).exists()
-    assert Client(HTTP_HOST="endco.localhost").get("/").status_code == 404
+    assert Client(HTTP_HOST="ctend.localhost").get("/").status_code == 404
 
     # and a signed certificate stays in the public schema, with the counts
     certificate = DestructionCertificate.objects.get(tenant=tenant)
     assert certificate.counts == {"subjects": 1, "items": 1, "interactions": 1, "files": 1}
-    assert certificate.legal_name == "Deneme endco A.Ş." and certificate.vkn == "0010011238"
+    assert certificate.legal_name == "Deneme ctend A.Ş." and certificate.vkn == "0010011238"
     assert certificate.key_id == signing.key_id()
     assert AuditEntry.objects.filter(
-        action=Action.DESTROY, detail__schema="endco", detail__certificate=certificate.pk
+        action=Action.DESTROY, detail__schema="ctend", detail__certificate=certificate.pk
     ).exists()
 
     # which a platform admin downloads as JSON (verifiable with the public key alone) and PDF
@@ -328,10 +328,10 @@ def test_after_the_grace_period_the_platform_scan_destroys_the_controller(
     )
     assert as_pdf.status_code == 200 and as_pdf.content.startswith(b"%PDF")
     text = _pdf_text(as_pdf.content)
-    assert "imha sertifikası" in text and "Deneme endco A.Ş." in text
+    assert "imha sertifikası" in text and "Deneme ctend A.Ş." in text
     assert certificate.signature[:32] in text.replace("\n", "")
     listed = root.get(reverse("admin:tenants_destructioncertificate_changelist", urlconf=PUBLIC))
-    assert "Deneme endco A.Ş." in listed.content.decode()
+    assert "Deneme ctend A.Ş." in listed.content.decode()
 
     # and the other controllers are untouched
     assert _keys("acme") == acme_keys and _keys("globex") == globex_keys
@@ -345,7 +345,7 @@ def test_after_the_grace_period_the_platform_scan_destroys_the_controller(
 
 
 def test_a_tampered_certificate_fails_verification(committed_tenant):
-    tenant = committed_tenant("tamperco")
+    tenant = committed_tenant("cttamper")
     in_thread(lambda: _end_contract(tenant, days_ago=settings.PORTAL_CONTRACT_GRACE_DAYS + 1))
     certificate = in_thread(lambda: contract.contract_destroy(tenant_id=tenant.pk), role="owner")
 
@@ -362,7 +362,7 @@ def test_a_destruction_that_crashed_finishes_on_the_next_run_with_one_certificat
     committed_tenant, monkeypatch
 ):
     # given a controller past its grace period
-    tenant = committed_tenant("crashco")
+    tenant = committed_tenant("ctcrash")
     _seed_committed(tenant)
     in_thread(lambda: _end_contract(tenant, days_ago=settings.PORTAL_CONTRACT_GRACE_DAYS + 1))
 
@@ -373,7 +373,7 @@ def test_a_destruction_that_crashed_finishes_on_the_next_run_with_one_certificat
     monkeypatch.setattr(signing, "sign", crash)
     with pytest.raises(RuntimeError):
         in_thread(lambda: contract.contract_destroy(tenant_id=tenant.pk), role="owner")
-    assert _schema_exists("crashco") and _keys("crashco") == (0, 0)
+    assert _schema_exists("ctcrash") and _keys("ctcrash") == (0, 0)
     assert not DestructionCertificate.objects.filter(tenant=tenant).exists()
     monkeypatch.undo()
 
@@ -382,24 +382,24 @@ def test_a_destruction_that_crashed_finishes_on_the_next_run_with_one_certificat
     second = in_thread(lambda: contract.contract_destroy(tenant_id=tenant.pk), role="owner")
     assert first.pk == second.pk
     assert first.counts == {"subjects": 1, "items": 1, "interactions": 1, "files": 1}
-    assert not _schema_exists("crashco")
+    assert not _schema_exists("ctcrash")
     assert DestructionCertificate.objects.filter(tenant=tenant).count() == 1
 
 
 def test_a_controller_in_its_grace_period_is_not_destroyed(committed_tenant):
-    tenant = committed_tenant("graceco")
+    tenant = committed_tenant("ctgrace")
     in_thread(lambda: _end_contract(tenant, days_ago=settings.PORTAL_CONTRACT_GRACE_DAYS - 1))
 
     with pytest.raises(PortalError) as refused:
         in_thread(lambda: contract.contract_destroy(tenant_id=tenant.pk), role="owner")
 
     assert refused.value.code == "grace_not_over"
-    assert _schema_exists("graceco") and _keys("graceco")[0] == 1
+    assert _schema_exists("ctgrace") and _keys("ctgrace")[0] == 1
 
 
 def test_a_destroyed_controller_stays_gone_when_saved_or_migrated(committed_tenant):
     # given a destroyed controller
-    tenant = committed_tenant("goneco")
+    tenant = committed_tenant("ctgone")
     in_thread(lambda: _end_contract(tenant, days_ago=settings.PORTAL_CONTRACT_GRACE_DAYS + 1))
     in_thread(lambda: contract.contract_destroy(tenant_id=tenant.pk), role="owner")
 
@@ -413,6 +413,6 @@ def test_a_destroyed_controller_stays_gone_when_saved_or_migrated(committed_tena
     in_thread(save_and_migrate, role="owner")
 
     # then its schema is not recreated, and the others are still there
-    assert not _schema_exists("goneco")
+    assert not _schema_exists("ctgone")
     assert _schema_exists("acme") and _schema_exists("globex")
     assert Tenant.objects.get(pk=tenant.pk).status == Tenant.Status.DESTROYED
