@@ -15,7 +15,7 @@ and the end of a contract all end data here, by the method of the item's rule:
   the item and its history rows are removed (retention.anonymisation).
 
 A run executes in batches of BATCH_SIZE targets. Each batch is one data transaction: it
-claims its pending targets (FOR UPDATE SKIP LOCKED) and marks them done, applies each
+claims its pending targets under the schema's ledger lock and marks them done, applies each
 method in bulk SQL, writes the ledger (key database, retention.ledger) before it commits,
 and advances the schema's ledger mark. Memory stays flat: only one batch's ids are ever
 in Python. The run ends in one transaction with its signed minutes (the digest of the
@@ -108,45 +108,44 @@ def _emptied_subjects(subject_ids: list[int]) -> list[int]:
         return [pk for (pk,) in cursor.fetchall()]
 
 
-def _batch_execute(run: DestructionRun, number: int) -> int:
-    """One batch in one transaction; returns how many targets it ended (0: none left)."""
+def _batch_execute(run: DestructionRun, number: int, after: list[int]) -> int:
+    """One batch in one transaction; returns how many targets it ended (0: none left).
+
+    The schema's ledger lock, taken first, serialises the batches of every run of the
+    schema, so the pending targets need no row locks of their own: the lowest pending item
+    ids are claimed and marked done in one statement. ``after`` holds the last item id this
+    process claimed (batches ascend), so the unique (run, item_id) index is read from there.
+    """
     with transaction.atomic():
         ledger.ledger_lock()
         with connection.cursor() as cursor:
             cursor.execute(
                 """
-                WITH batch AS (
-                    SELECT id FROM retention_destructiontarget
-                     WHERE run_id = %s AND done_at IS NULL
-                     ORDER BY item_id LIMIT %s FOR UPDATE SKIP LOCKED)
-                UPDATE retention_destructiontarget t SET done_at = now(), batch = %s
-                  FROM batch WHERE t.id = batch.id
-                RETURNING t.item_id, t.subject_id, t.method
+                UPDATE retention_destructiontarget SET done_at = now(), batch = %s
+                 WHERE id IN (SELECT id FROM retention_destructiontarget
+                               WHERE run_id = %s AND item_id > %s AND done_at IS NULL
+                               ORDER BY item_id LIMIT %s)
+                RETURNING item_id, subject_id, method
                 """,
-                [run.pk, BATCH_SIZE, number],
+                [number, run.pk, after[0], BATCH_SIZE],
             )
             targets = cursor.fetchall()
             if not targets:
                 return 0
+            after[0] = max(item_id for item_id, _subject_id, _method in targets)
             by_method = {method: [] for method in DestructionMethod.values}
             for item_id, _subject_id, method in targets:
                 by_method[method].append(item_id)
             subject_ids = sorted({subject_id for _item_id, subject_id, _method in targets})
-            # The ledger names what is still there to end (another run may have ended some).
-            cursor.execute(
-                """
-                SELECT i.id, s.uuid FROM subjects_personaldataitem i
-                  JOIN subjects_datasubject s ON s.id = i.subject_id
-                 WHERE i.id = ANY(%s::bigint[])
-                """,
-                [[item_id for item_id, _s, _m in targets]],
-            )
-            present = dict(cursor.fetchall())
+            # What each statement really ended goes into the ledger (another run may have
+            # ended some of these items already).
+            ended: list[tuple[int, int, str]] = []
             cursor.execute(
                 "UPDATE subjects_personaldataitem SET deleted_at = now()"
-                " WHERE id = ANY(%s::bigint[]) AND deleted_at IS NULL",
+                " WHERE id = ANY(%s::bigint[]) AND deleted_at IS NULL RETURNING id, subject_id",
                 [by_method[DestructionMethod.DELETE]],
             )
+            ended += [(pk, subject, DestructionMethod.DELETE) for pk, subject in cursor.fetchall()]
             anonymised = by_method[DestructionMethod.ANONYMISE]
             if anonymised:
                 cursor.execute(
@@ -164,18 +163,24 @@ def _batch_execute(run: DestructionRun, number: int) -> int:
                 "DELETE FROM subjects_historicalpersonaldataitem WHERE id = ANY(%s::bigint[])",
                 [gone],
             )
+            if gone:
+                methods = {item_id: method for item_id, _subject_id, method in targets}
+                cursor.execute(
+                    "DELETE FROM subjects_personaldataitem WHERE id = ANY(%s::bigint[])"
+                    " RETURNING id, subject_id",
+                    [gone],
+                )
+                ended += [(pk, subject, methods[pk]) for pk, subject in cursor.fetchall()]
             cursor.execute(
-                "DELETE FROM subjects_personaldataitem WHERE id = ANY(%s::bigint[])", [gone]
+                "SELECT id, uuid FROM subjects_datasubject WHERE id = ANY(%s::bigint[])",
+                [subject_ids],
             )
+            uuids = dict(cursor.fetchall())
         emptied = _emptied_subjects(subject_ids)
         requested = subject_services.subjects_destruction_request(subject_ids=emptied)
         last_id = ledger.ledger_write(
             run_uuid=run.uuid,
-            items=[
-                (item_id, present[item_id], method)
-                for item_id, _subject_id, method in targets
-                if item_id in present
-            ],
+            items=[(pk, uuids[subject], method) for pk, subject, method in sorted(ended)],
             subjects=requested,
         )
         ledger.mark_advance(last_id)
@@ -292,9 +297,10 @@ def run_execute(*, run_id: int) -> DestructionRun:
             [run.pk],
         )
         (number,) = cursor.fetchone()
+    after = [-1]  # the last item id claimed; a resumed run reads its done targets once
     while True:
         number += 1
-        if not _batch_execute(run, number):
+        if not _batch_execute(run, number, after):
             break
     _named_subjects_destroy(run)
     return _run_finish(run.pk)

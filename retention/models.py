@@ -284,7 +284,9 @@ class DestructionTarget(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["run", "item_id"], name="one_target_per_item_and_run")
         ]
-        indexes = [models.Index(fields=["run", "done_at", "item_id"], name="target_pending_idx")]
+        # No index holds done_at: marking a target done is then a HOT update (the table keeps
+        # free room per page, migration 0004), the pending ones are found along the unique
+        # (run, item_id) index from the last item done (retention.destruction).
 
     def __str__(self) -> str:
         return f"item {self.item_id} of run {self.run_id}"

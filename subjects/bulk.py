@@ -55,7 +55,7 @@ def copy_rows(
 
 @functools.cache
 def _history_statement(model: type[models.Model]) -> str:
-    """INSERT … SELECT of creation records ("+") for rows just inserted, done by the server."""
+    """INSERT … SELECT of history records ("+" or "~") for rows just written, done by the server."""
     quote = connection.ops.quote_name
     historical = model.history.model
     own = {f.name for f in model._meta.concrete_fields}
@@ -71,18 +71,27 @@ def _history_statement(model: type[models.Model]) -> str:
     )
     return (
         f"INSERT INTO {quote(historical._meta.db_table)} ({columns}, {marks})"  # noqa: S608
-        f" SELECT {columns}, %s, '+', %s, %s FROM {quote(model._meta.db_table)}"
+        f" SELECT {columns}, %s, %s, %s, %s FROM {quote(model._meta.db_table)}"
         " WHERE id = ANY(%s)"
     )
 
 
 def history_record(
-    model: type[models.Model], ids: list[int], *, when: datetime, actor_id: int | None, reason: str
+    model: type[models.Model],
+    ids: list[int],
+    *,
+    when: datetime,
+    actor_id: int | None,
+    reason: str,
+    change: bool = False,
 ) -> None:
-    """The same creation records simple-history writes, copied from the stored rows."""
+    """The same creation records simple-history writes (or change records, ``change``),
+    copied from the stored rows."""
     if ids:
         with connection.cursor() as cursor:
-            cursor.execute(_history_statement(model), [when, actor_id, reason, ids])
+            cursor.execute(
+                _history_statement(model), [when, "~" if change else "+", actor_id, reason, ids]
+            )
 
 
 def reserve_ids(model: type[models.Model], count: int) -> list[int]:

@@ -35,7 +35,10 @@ from subjects.models import CsvImport, IdentifierKind
 ITEM_COLUMNS = [
     "category", "purpose", "legal_basis", "source_system", "value", "collected_at", "last_used_at",
 ]  # fmt: skip
-COLUMNS = ["group", "name", *IdentifierKind.values, *ITEM_COLUMNS]
+# Columns a file may leave out; a subject-level one is taken, like group and name, from the
+# first of the subject's rows that fills it. An empty cell keeps the stored value.
+OPTIONAL_COLUMNS = ["relationship_ended_at"]
+COLUMNS = ["group", "name", *IdentifierKind.values, *ITEM_COLUMNS, *OPTIONAL_COLUMNS]
 # Each column's header in the user's language. Files may use the headers of any language
 # the portal speaks (compared without case and Turkish letters), and messages name the
 # column as the user's own template does.
@@ -54,6 +57,7 @@ HEADERS = {
     "value": pgettext_lazy("CSV column", "value"),
     "collected_at": pgettext_lazy("CSV column", "collected_at"),
     "last_used_at": pgettext_lazy("CSV column", "last_used_at"),
+    "relationship_ended_at": pgettext_lazy("CSV column", "relationship_ended_at"),
 }
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 100_000
@@ -84,6 +88,10 @@ NOTHING_VALID = _("No row is valid; there is nothing to import.")
 IDENTIFIER_MISMATCH = _(
     "Rows that share an identifier belong to one data subject, but row %(row)s gives a "
     "different %(kind)s."
+)
+RELATIONSHIP_END_MISMATCH = _(
+    "Rows that share an identifier belong to one data subject, but row %(row)s gives a "
+    "different end of the customer relationship."
 )
 IMPORT_RACED = _(
     "Another write stored one of the file's identifiers for a different data subject at the "
@@ -197,7 +205,11 @@ def _columns_of(names: list[str]) -> list[str]:
                 COLUMN_TWICE % {"column": header(column)}, code="bad_header", field="file"
             )
         columns.append(column or f"#ignored-{position}")
-    missing = [header(column) for column in COLUMNS if column not in columns]
+    missing = [
+        header(column)
+        for column in COLUMNS
+        if column not in columns and column not in OPTIONAL_COLUMNS
+    ]
     if missing:
         raise PortalError(
             BAD_HEADER % {"columns": ", ".join(headers()), "missing": ", ".join(missing)},
@@ -269,6 +281,18 @@ def group_rows(
             if any(rows[index][column] for column in ITEM_COLUMNS)
         ]
         group.record = {**subject, "identifiers": merged, "items": items}
+        giving = next((index for index in indexes if rows[index]["relationship_ended_at"]), None)
+        if giving is not None:
+            ended = rows[giving]["relationship_ended_at"]
+            group.record["relationship_ended_at"] = ended
+            group.origin["relationship_ended_at"] = giving + 2
+            for index in indexes:
+                if rows[index]["relationship_ended_at"] not in ("", ended):
+                    add(
+                        index + 2,
+                        "relationship_ended_at",
+                        RELATIONSHIP_END_MISMATCH % {"row": giving + 2},
+                    )
         groups.append(group)
     return groups
 
@@ -631,6 +655,7 @@ def template_csv() -> str:
             "crm",
             "Çiçek Sok. No:5 Kadıköy/İstanbul",
             "2025-03-01T10:00:00+03:00",
+            "",
             "",
         ]
     )

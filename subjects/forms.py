@@ -35,6 +35,18 @@ class ReadPurposeForm(forms.Form):
     )
 
 
+class RelationshipEndForm(forms.Form):
+    relationship_ended_at = forms.DateTimeField(
+        label=_("End of the customer relationship"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_(
+            "Retention periods counted from the end of the relationship start then. Leave it "
+            "empty while the relationship lasts."
+        ),
+    )
+
+
 class ApiTokenForm(forms.Form):
     name = forms.CharField(
         label=pgettext_lazy("API token", "Name"),

@@ -172,6 +172,7 @@ class SubjectView:
     items: list[ItemView]
     interactions: list[InteractionView]
     destroyed: bool
+    relationship_ended_at: datetime | None = None
 
     @property
     def identifier_rows(self) -> list[tuple[str, str]]:
@@ -185,7 +186,16 @@ def subject_decrypt(subject: DataSubject) -> SubjectView:
     """
     cipher = None if subject.is_shredded else subject_cipher_of(subject)
     if cipher is None:
-        return SubjectView(str(subject.uuid), subject.group.name, "", {}, [], [], destroyed=True)
+        return SubjectView(
+            str(subject.uuid),
+            subject.group.name,
+            "",
+            {},
+            [],
+            [],
+            destroyed=True,
+            relationship_ended_at=subject.relationship_ended_at,
+        )
     identifiers = {
         row.kind: cipher.open(row.value_enc, IDENTIFIER_VALUE, row.pk)
         for row in subject.identifiers.all()
@@ -230,6 +240,7 @@ def subject_decrypt(subject: DataSubject) -> SubjectView:
         items,
         interactions,
         destroyed=False,
+        relationship_ended_at=subject.relationship_ended_at,
     )
 
 

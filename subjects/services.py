@@ -61,6 +61,7 @@ from subjects.validation import (
     SubjectInput,
     item_check,
     items_validate,
+    relationship_end_clean,
 )
 
 logger = logging.getLogger(__name__)
@@ -77,6 +78,8 @@ IDENTIFIER_CLAIMED = _(
 ATTACHMENT_TOO_LARGE = _("The attachment is larger than %(limit)s.")
 # The unique index PostgreSQL names for SubjectIdentifier.blind_index.
 _BLIND_INDEX_CONSTRAINTS = ("blind_index_key", "blind_index_uniq")
+# subject_update leaves a field as it is unless it is given
+UNCHANGED = object()
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,15 @@ def _lock_subjects(ids: Iterable[int]) -> dict[int, DataSubject]:
 # few MB in memory and a failed batch rolls back as a whole. Items are encrypted while
 # their COPY streams, so PostgreSQL stores one part while Python seals the next.
 
-SUBJECT_COLUMNS = ("id", "uuid", "group_id", "name_enc", "created_at", "updated_at")
+SUBJECT_COLUMNS = (
+    "id",
+    "uuid",
+    "group_id",
+    "name_enc",
+    "relationship_ended_at",
+    "created_at",
+    "updated_at",
+)
 IDENTIFIER_COLUMNS = ("id", "subject_id", "kind", "value_enc", "blind_index")
 ITEM_COLUMNS = (
     "id",
@@ -231,6 +242,7 @@ def _ingest(inputs, *, actor, actor_label, source, request) -> IngestResult:
     new_ids = iter(reserve_ids(DataSubject, matched_ids.count(None)))
     subject_rows, new_keys, identifier_rows = [], [], []
     created, matched, targets = [], [], []
+    relationship_ends: dict[datetime | None, list[int]] = {}
     for position, inp in enumerate(inputs):
         subject_id = matched_ids[position]
         if subject_id is None:
@@ -243,6 +255,7 @@ def _ingest(inputs, *, actor, actor_label, source, request) -> IngestResult:
                     subject_uuid,
                     inp.group.id,
                     cipher.seal(inp.name, SUBJECT_NAME, subject_id),
+                    inp.relationship_ended_at,
                     now,
                     now,
                 )
@@ -253,6 +266,11 @@ def _ingest(inputs, *, actor, actor_label, source, request) -> IngestResult:
             subject = existing[subject_id]
             cipher = ciphers[str(subject.uuid)]
             matched.append(subject.uuid)
+            if (
+                inp.relationship_given
+                and inp.relationship_ended_at != subject.relationship_ended_at
+            ):
+                relationship_ends.setdefault(inp.relationship_ended_at, []).append(subject_id)
         targets.append((subject_id, cipher))
         for kind, value in inp.identifiers.items():
             bi = indexed[position][kind]
@@ -267,6 +285,14 @@ def _ingest(inputs, *, actor, actor_label, source, request) -> IngestResult:
             when=now,
             actor_id=actor_id,
             reason=reason,
+        )
+    for ended_at, subject_ids in relationship_ends.items():
+        # one statement per distinct date, and the change in the subjects' history
+        DataSubject.objects.filter(pk__in=subject_ids).update(
+            relationship_ended_at=ended_at, updated_at=now
+        )
+        history_record(
+            DataSubject, subject_ids, when=now, actor_id=actor_id, reason=reason, change=True
         )
     if identifier_rows:
         identifier_ids = reserve_ids(SubjectIdentifier, len(identifier_rows))
@@ -347,11 +373,16 @@ def subject_update(
     name: str | None = None,
     group: SubjectGroup | None = None,
     identifiers: dict[str, str] | None = None,
+    relationship_ended_at: datetime | object | None = UNCHANGED,
     actor: Any = None,
     actor_label: str = "",
     request=None,
 ) -> DataSubject:
-    """Correct a subject's name, group or identifiers (Art. 11(1)(d) corrections use this too)."""
+    """Correct a subject's name, group or identifiers (Art. 11(1)(d) corrections use this too),
+    or set when the customer relationship ended (None clears it): retention periods counted
+    from that event start then (Art. 7)."""
+    if relationship_ended_at is not UNCHANGED and relationship_ended_at is not None:
+        relationship_end_clean(value=relationship_ended_at)
     try:
         with transaction.atomic():
             return _subject_update(
@@ -359,6 +390,7 @@ def subject_update(
                 name=name,
                 group=group,
                 identifiers=identifiers or {},
+                relationship_ended_at=relationship_ended_at,
                 actor=actor,
                 actor_label=actor_label,
                 request=request,
@@ -368,9 +400,16 @@ def subject_update(
         raise
 
 
-def _subject_update(*, subject, name, group, identifiers, actor, actor_label, request):
+def _subject_update(
+    *, subject, name, group, identifiers, relationship_ended_at, actor, actor_label, request
+):
     subject, cipher = _live_subject(subject)
     changed = []
+    if relationship_ended_at is not UNCHANGED and relationship_ended_at != (
+        subject.relationship_ended_at
+    ):
+        subject.relationship_ended_at = relationship_ended_at
+        changed.append("relationship_ended_at")
     if name is not None:
         subject.name_enc = cipher.seal(name, SUBJECT_NAME, subject.pk)
         changed.append("name")

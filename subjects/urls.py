@@ -8,6 +8,11 @@ urlpatterns = [
     path("", register.subject_list_view, name="index"),
     path("<uuid:uuid>/", register.subject_detail_view, name="detail"),
     path("<uuid:uuid>/read/<str:grant>/", register.subject_read_view, name="read"),
+    path(
+        "<uuid:uuid>/relationship-end/",
+        register.relationship_end_view,
+        name="relationship_end",
+    ),
     path("attachment/<str:token>/", register.attachment_view, name="attachment"),
     path("import/", csv_import.upload_view, name="csv_upload"),
     path("import/template.csv", csv_import.template_view, name="csv_template"),

@@ -32,7 +32,8 @@ from subjects.models import (
 UNKNOWN_GROUP = _("Unknown subject group. Use a group code of the inventory: %(codes)s.")
 UNKNOWN_CATEGORY = _(
     "Unknown data category. Use a category code of the inventory: %(codes)s. A controller "
-    "admin adds categories on the inventory page (Subjects → Inventory)."
+    "admin adds it first under Subjects → Inventory → Data categories → Add, and gives it a "
+    "retention rule under Retention → Retention rules."
 )
 UNDECLARED_PURPOSE = _(
     "This purpose is not declared in the inventory; data cannot be processed for it. "
@@ -60,6 +61,8 @@ COLLECTED_REQUIRED = _(
     "Enter it as 2025-03-01T10:00:00+03:00."
 )
 COLLECTED_IN_FUTURE = _("The collection time cannot be in the future.")
+# Retention periods may count from it (Art. 7); a relationship cannot end in the future.
+RELATIONSHIP_END_IN_FUTURE = _("The end of the customer relationship cannot be in the future.")
 LAST_USED_BEFORE_COLLECTED = _("Last use cannot be earlier than collection.")
 INVALID_MOMENT = _("Enter an existing date and time such as 2025-03-01T10:00:00+03:00.")
 NO_CODES = _("(none declared yet)")
@@ -110,6 +113,10 @@ class SubjectInput:
     name: str
     identifiers: dict[str, str]  # kind → normalised value
     items: list[ItemInput] = field(default_factory=list)
+    # When the customer relationship ended; ``relationship_given`` tells "not sent" (keep the
+    # stored date) from null (clear it).
+    relationship_ended_at: datetime | None = None
+    relationship_given: bool = False
 
 
 class Inventory:
@@ -314,9 +321,40 @@ def record_validate(
     items = items_validate(
         raw_items=record.get("items") or [], inventory=inventory, path=path, errors=errors
     )
+    given = "relationship_ended_at" in record
+    ended = relationship_end_parse(
+        value=record.get("relationship_ended_at"),
+        path=f"{path}.relationship_ended_at",
+        errors=errors,
+    )
     if len(errors.errors) > before:
         return None
-    return SubjectInput(group=group, name=name, identifiers=identifiers, items=items)
+    return SubjectInput(
+        group=group,
+        name=name,
+        identifiers=identifiers,
+        items=items,
+        relationship_ended_at=ended,
+        relationship_given=given,
+    )
+
+
+def relationship_end_parse(*, value: Any, path: str, errors: ErrorCollector) -> datetime | None:
+    """The end of the customer relationship: a moment not in the future, or None (no end)."""
+    ended = _moment(value, path, errors)
+    if ended is not None and ended > timezone.now():
+        errors.add(path, RELATIONSHIP_END_IN_FUTURE)
+        return None
+    return ended
+
+
+def relationship_end_clean(*, value: Any) -> datetime | None:
+    """relationship_end_parse for one value, raising RecordErrors when it is refused."""
+    errors = ErrorCollector()
+    ended = relationship_end_parse(value=value, path="relationship_ended_at", errors=errors)
+    if errors.errors:
+        raise RecordErrors(errors.errors)
+    return ended
 
 
 def records_validate(

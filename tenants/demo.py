@@ -17,6 +17,9 @@ from django_tenants.utils import schema_context, tenant_context
 from faker import Faker
 
 from accounts.models import Role, User
+from retention.models import DestructionRun
+from retention.scan import run_scan
+from retention.services import starter_set_adopt
 from subjects.api.auth import TOKEN_PREFIX, hash_token
 from subjects.crypto import tenant_key_create
 from subjects.inventory import inventory_starter_create
@@ -140,6 +143,7 @@ def seed_demo() -> list[DemoLogin]:
             tenant_key_create()  # both idempotent: for controllers provisioned by older versions
             inventory_starter_create(language=tenant.language)
             _ensure_register(faker=faker, subjects=DEMO_SUBJECTS)
+            _ensure_retention()
             _ensure_api_token(schema=tenant.schema_name)
     return logins
 
@@ -163,6 +167,14 @@ def _ensure_api_token(*, schema: str) -> None:
             "created_by": User.objects.get(username="admin"),
         },
     )
+
+
+def _ensure_retention() -> None:
+    """The Turkish starter set of retention rules, and a first dry run waiting for approval:
+    the demo's marketing consents older than two years are past their retention."""
+    starter_set_adopt(actor=User.objects.get(username="admin"))
+    if not DestructionRun.objects.exists():
+        run_scan(kind=DestructionRun.Kind.PERIODIC)
 
 
 def _ensure_register(*, faker: Faker, subjects: int) -> None:

@@ -14,6 +14,10 @@ from subjects.models import IdentifierKind, Interaction
 from subjects.validation import MAX_ATTACHMENT_NAME, MAX_INTERACTION_TEXT
 
 TOO_MANY_SUBJECTS = _("At most %(limit)s subjects per batch.")
+RELATIONSHIP_END_HELP = (
+    "When the customer relationship ended; retention periods of categories counted from it "
+    "start then. Not in the future; null clears it, leaving it out keeps the stored date."
+)
 
 
 class ItemSerializer(serializers.Serializer):
@@ -54,6 +58,9 @@ class SubjectRecordSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     identifiers = IdentifiersSerializer()
     items = ItemSerializer(many=True, required=False, default=list)
+    relationship_ended_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text=RELATIONSHIP_END_HELP
+    )
 
 
 class BulkSerializer(serializers.Serializer):
@@ -70,6 +77,9 @@ class SubjectUpdateSerializer(serializers.Serializer):
     group = serializers.CharField(max_length=40, required=False)
     name = serializers.CharField(max_length=200, required=False)
     identifiers = IdentifiersSerializer(required=False)
+    relationship_ended_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text=RELATIONSHIP_END_HELP
+    )
 
 
 class ItemsAddSerializer(serializers.Serializer):
@@ -117,6 +127,7 @@ class SubjectRefSerializer(serializers.Serializer):
     group = serializers.CharField()
     item_count = serializers.IntegerField()
     created_at = serializers.DateTimeField()
+    relationship_ended_at = serializers.DateTimeField(allow_null=True)
     destroyed = serializers.BooleanField()
 
 
@@ -160,4 +171,5 @@ class SubjectViewSerializer(serializers.Serializer):
     name = serializers.CharField()
     identifiers = serializers.DictField(child=serializers.CharField())
     items = ItemViewSerializer(many=True)
+    relationship_ended_at = serializers.DateTimeField(allow_null=True)
     destroyed = serializers.BooleanField()

@@ -117,6 +117,14 @@ def _record(record: Any, path: str, errors: _Errors) -> None:
         for kind, value in identifiers.items():
             if kind in IDENTIFIER_TEXT:
                 _text(value, IDENTIFIER_TEXT[kind], f"{at}identifiers.{kind}", errors)
+    if "relationship_ended_at" in record:
+        _text(
+            record["relationship_ended_at"],
+            _MOMENT,
+            f"{at}relationship_ended_at",
+            errors,
+            nullable=True,
+        )
     if record.get("items") is not None:
         _items(record["items"], f"{at}items", errors)
 

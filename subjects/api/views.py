@@ -54,6 +54,7 @@ def _subject_ref(subject: DataSubject) -> dict:
         "item_count": getattr(subject, "item_count", None)
         or subject.items.filter(deleted_at__isnull=True).count(),
         "created_at": subject.created_at,
+        "relationship_ended_at": subject.relationship_ended_at,
         "destroyed": subject.is_shredded,
     }
 
@@ -177,11 +178,17 @@ class SubjectDetailView(APIView):
         data = body.validated_data
         group = validation.group_get(code=data["group"]) if "group" in data else None
         identifiers = validation.identifiers_clean(raw=data.get("identifiers") or {})
+        ended = {}
+        if "relationship_ended_at" in data:
+            ended["relationship_ended_at"] = validation.relationship_end_clean(
+                value=data["relationship_ended_at"]
+            )
         subject = services.subject_update(
             subject=subject,
             name=data.get("name"),
             group=group,
             identifiers=identifiers,
+            **ended,
             **_actor(request),
         )
         return Response(_subject_ref(subject))

@@ -11,6 +11,7 @@ on the server.
 import secrets
 import time
 
+from django.contrib import messages
 from django.core import signing
 from django.core.cache import cache
 from django.core.paginator import Paginator
@@ -19,11 +20,13 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.access import ANY_ROLE, role_required
-from subjects import selectors
-from subjects.forms import ReadPurposeForm, SubjectSearchForm
+from accounts.access import ANY_ROLE, WRITERS, role_required, user_has_role
+from config.errors import PortalError
+from subjects import selectors, services
+from subjects.forms import ReadPurposeForm, RelationshipEndForm, SubjectSearchForm
 from subjects.models import Interaction
 
 PAGE_SIZE = 50
@@ -82,7 +85,38 @@ def subject_detail_view(request, uuid):
             timeout=READ_GRANT_SECONDS,
         )
         return redirect("subjects:read", uuid=subject.uuid, grant=grant)
-    return render(request, "subjects/detail.html", {"subject": subject, "form": form})
+    return _detail(request, subject, form)
+
+
+def _detail(request, subject, form, end_form=None):
+    if end_form is None and user_has_role(request.user, WRITERS) and not subject.is_shredded:
+        end_form = RelationshipEndForm(
+            initial={"relationship_ended_at": subject.relationship_ended_at}, prefix="end"
+        )
+    context = {"subject": subject, "form": form, "end_form": end_form}
+    return render(request, "subjects/detail.html", context)
+
+
+@role_required(*WRITERS)
+@require_http_methods(["POST"])
+def relationship_end_view(request, uuid):
+    """Set or clear when the customer relationship ended (retention may count from it)."""
+    subject = get_object_or_404(selectors.subject_list(), uuid=uuid)
+    end_form = RelationshipEndForm(request.POST, prefix="end")
+    if end_form.is_valid():
+        try:
+            services.subject_update(
+                subject=subject,
+                relationship_ended_at=end_form.cleaned_data["relationship_ended_at"],
+                actor=request.user,
+                request=request,
+            )
+        except PortalError as exc:
+            end_form.add_error("relationship_ended_at", exc.message)
+        else:
+            messages.success(request, _("The end of the customer relationship is saved."))
+            return redirect("subjects:detail", uuid=subject.uuid)
+    return _detail(request, subject, ReadPurposeForm(), end_form)
 
 
 def _grant_for(request, grant: str, subject_uuid: str) -> dict:

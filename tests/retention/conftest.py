@@ -12,6 +12,7 @@ from retention.models import DestructionRun, PeriodUnit, RetentionRule
 from subjects import services, validation
 from subjects.models import DataCategory, PersonalDataItem
 from tests.factories import totp_now
+from tests.subjects.conftest import api, globex_api  # noqa: F401  (subjects to hold or end)
 
 COLLECTED_LONG_AGO = "2020-03-01T10:00:00+03:00"
 

@@ -237,6 +237,7 @@ def test_an_import_of_another_tenant_is_not_found(colleague, outsider, acme):
 TURKISH_HEADERS = [
     "grup", "ad_soyad", "tckn", "pasaport", "e_posta", "telefon", "müşteri_no", "kategori",
     "amaç", "hukuki_sebep", "kaynak_sistem", "değer", "toplanma_zamanı", "son_kullanım_zamanı",
+    "ilişki_bitiş_zamanı",
 ]  # fmt: skip
 
 
@@ -326,13 +327,22 @@ def test_the_unknown_category_message_points_to_the_inventory_page(colleague, ac
     response = _upload(colleague, csv_bytes([row(category="shoe_size")]))
     page = colleague.get(response["Location"]).content.decode()
     assert "İlgili kişiler → Envanter" in _job(acme).row_errors["2"][0]
-    assert f'href="{reverse("subjects:inventory")}"' in page
+    assert f'href="{reverse("subjects:inventory")}#inventory-categories"' in page
     with tenant_context(acme):
         from subjects.models import DataCategory
 
         DataCategory.objects.create(code="shoe_size", name="Ayakkabı numarası")
     _upload(colleague, csv_bytes([row(category="shoe_size")]))
     assert _job(acme).row_errors == {}
+
+
+def test_an_admin_is_led_from_an_unknown_category_to_where_categories_are_added(owner, acme):
+    response = _upload(owner, csv_bytes([row(category="shoe_size")]))
+    page = owner.get(response["Location"]).content.decode()
+
+    assert "Envanter → Veri kategorileri → Ekle" in _job(acme).row_errors["2"][0]
+    assert f'href="{reverse("subjects:inventory_categories_new")}"' in page
+    assert f'href="{reverse("retention:rules")}"' in page
 
 
 def test_broken_quotation_is_reported_by_line_and_nothing_is_kept(colleague, acme):

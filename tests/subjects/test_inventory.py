@@ -23,7 +23,7 @@ def _entry(section: str, code: str) -> str:
 
 
 @pytest.mark.parametrize("member", ["owner", "colleague", "auditor"])
-def test_every_member_reads_the_inventory(member, request):
+def test_every_member_reads_the_inventory(member, request, acme):
     client = request.getfixturevalue(member)
 
     page = client.get(reverse("subjects:inventory")).content.decode()
