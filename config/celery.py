@@ -39,10 +39,13 @@ class TenantTask(Task):
     """Runs the task body inside the schema named by its ``schema_name`` kwarg.
 
     A tenant that is not operational (suspended, contract ended, destroyed)
-    gets no work done: the task is skipped and returns ``None``.
+    gets no work done: the task is skipped and returns ``None``. A task declared
+    with ``runs_when_read_only=True`` (the data-return export) also runs for a
+    controller in its grace period after the contract ended.
     """
 
     abstract = True
+    runs_when_read_only = False
 
     def __call__(self, *args, schema_name: str, **kwargs):
         # The body receives schema_name too: its signature says where it runs.
@@ -53,7 +56,10 @@ class TenantTask(Task):
         tenant_model = apps.get_model("tenants", "Tenant")
         with schema_context("public"):
             tenant = tenant_model.objects.filter(schema_name=schema_name).first()
-        if tenant is None or not tenant.is_operational:
+        allowed = tenant is not None and (
+            tenant.is_operational or (self.runs_when_read_only and tenant.is_read_only)
+        )
+        if not allowed:
             logger.warning("Skipping %s: schema %s is not operational", self.name, schema_name)
             return None
         with tenant_context(tenant):
@@ -61,6 +67,12 @@ class TenantTask(Task):
 
 
 app.conf.beat_schedule = {
+    # End lapsed contracts; destroy controllers past their grace period (provisioning queue).
+    "contract-end-scan-daily": {
+        "task": "tenants.tasks.contract_scan",
+        "schedule": crontab(hour=4, minute=15),
+        "args": (),
+    },
     # Sign each chain's head first, then walk each chain against its checkpoints.
     "checkpoint-audit-chains-nightly": {
         "task": "tenants.tasks.fan_out",

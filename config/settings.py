@@ -205,7 +205,11 @@ CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "portal")
 CELERY_PROVISIONING_QUEUE = env_str(
     "CELERY_PROVISIONING_QUEUE", f"{CELERY_TASK_DEFAULT_QUEUE}-provisioning"
 )
-CELERY_TASK_ROUTES = {"tenants.tasks.provision": {"queue": CELERY_PROVISIONING_QUEUE}}
+CELERY_TASK_ROUTES = {
+    "tenants.tasks.provision": {"queue": CELERY_PROVISIONING_QUEUE},
+    # Drops schemas of controllers whose grace period ended: needs the owner role too.
+    "tenants.tasks.contract_scan": {"queue": CELERY_PROVISIONING_QUEUE},
+}
 CELERY_TASK_ACKS_LATE = True  # a killed worker's task is delivered again
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -298,6 +302,9 @@ OTP_BACKUP_CODE_THROTTLE_FACTOR = 1
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Invitation links for new staff stay valid this long.
 PORTAL_INVITATION_HOURS = env_int("PORTAL_INVITATION_HOURS", 72)
+# After a controller's contract ends its portal stays read-only this many days for the return
+# of its data (an export); then its data, keys and schema are destroyed (tenants.contract).
+PORTAL_CONTRACT_GRACE_DAYS = env_int("PORTAL_CONTRACT_GRACE_DAYS", 30)
 
 # --- Personal-data encryption (subjects/crypto.py) ------------------------------------
 # "id:<32 random bytes, urlsafe base64>" entries, current first; older ones stay listed

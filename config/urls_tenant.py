@@ -12,5 +12,6 @@ urlpatterns = [
     path("subjects/", include("subjects.urls")),
     path("retention/", include("retention.urls")),
     path("transfers/", include("transfers.urls")),
+    path("contract/", include("tenants.urls")),
     path("api/v1/", include("subjects.api.urls")),
 ]

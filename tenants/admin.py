@@ -3,17 +3,25 @@ import time
 from celery.result import AsyncResult
 from django.contrib import admin, messages
 from django.db.models import Count
-from django.http import Http404
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import translation
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from config.admin import HistoryAdmin
 from config.celery import app
 from config.errors import PortalError
+from tenants.contract import certificate_pdf, certificate_signature_valid
 from tenants.forms import ProvisionForm
-from tenants.models import Domain, Tenant, Undertaking, UndertakingVersion
+from tenants.models import (
+    DestructionCertificate,
+    Domain,
+    Tenant,
+    Undertaking,
+    UndertakingVersion,
+)
 from tenants.services import tenant_set_status, tenant_slug_check
 
 # Provisioning jobs this session queued: {task id: queued at}; only these can be looked at.
@@ -39,10 +47,18 @@ class DomainInline(admin.TabularInline):
 
 @admin.register(Tenant)
 class TenantAdmin(HistoryAdmin):
-    list_display = ["legal_name", "slug", "vkn", "status", "contract_end", "created_at"]
+    list_display = [
+        "legal_name",
+        "slug",
+        "vkn",
+        "status",
+        "contract_end",
+        "contract_ended_at",
+        "created_at",
+    ]
     list_filter = ["status", "language"]
     search_fields = ["legal_name", "slug", "vkn", "contract_no"]
-    readonly_fields = ["schema_name", "slug", "status", "created_at"]
+    readonly_fields = ["schema_name", "slug", "status", "contract_ended_at", "created_at"]
     inlines = [DomainInline]
     actions = ["suspend", "reactivate", "end_contract"]
     change_list_template = "admin/tenants/tenant/change_list.html"
@@ -152,9 +168,96 @@ class TenantAdmin(HistoryAdmin):
     def reactivate(self, request, queryset):
         self._set_status(request, queryset, Tenant.Status.ACTIVE)
 
-    @admin.action(description=_("Mark contract as ended"))
+    @admin.action(description=_("Mark contract as ended (read-only, then destroyed)"))
     def end_contract(self, request, queryset):
         self._set_status(request, queryset, Tenant.Status.CONTRACT_ENDED)
+
+
+@admin.register(DestructionCertificate)
+class DestructionCertificateAdmin(admin.ModelAdmin):
+    """Signed certificates of destroyed controllers: read, and download as PDF and JSON."""
+
+    list_display = ["legal_name", "vkn", "schema_name", "destroyed_at", "downloads"]
+    search_fields = ["legal_name", "vkn", "schema_name"]
+    fields = [
+        "legal_name",
+        "vkn",
+        "schema_name",
+        "contract_end",
+        "contract_ended_at",
+        "grace_days",
+        "counts",
+        "destroyed_at",
+        "key_id",
+        "signature",
+        "signature_check",
+        "downloads",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        custom = [
+            path(
+                "<int:pk>/pdf/",
+                self.admin_site.admin_view(self.pdf_view),
+                name="tenants_destructioncertificate_pdf",
+            ),
+            path(
+                "<int:pk>/json/",
+                self.admin_site.admin_view(self.json_view),
+                name="tenants_destructioncertificate_json",
+            ),
+        ]
+        return custom + super().get_urls()
+
+    @admin.display(description=_("signature check"))
+    def signature_check(self, obj: DestructionCertificate) -> str:
+        return _("valid") if certificate_signature_valid(obj) else _("INVALID")
+
+    @admin.display(description=_("download"))
+    def downloads(self, obj: DestructionCertificate) -> str:
+        return format_html(
+            '<a href="{}">PDF</a> · <a href="{}">JSON</a>',
+            reverse("admin:tenants_destructioncertificate_pdf", args=[obj.pk]),
+            reverse("admin:tenants_destructioncertificate_json", args=[obj.pk]),
+        )
+
+    def _certificate(self, request, pk) -> DestructionCertificate:
+        if not self.has_view_permission(request):
+            raise Http404
+        return get_object_or_404(DestructionCertificate, pk=pk)
+
+    def pdf_view(self, request, pk):
+        certificate = self._certificate(request, pk)
+        response = HttpResponse(certificate_pdf(certificate), content_type="application/pdf")
+        name = f"imha-sertifikasi-{certificate.schema_name}.pdf"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+    def json_view(self, request, pk):
+        certificate = self._certificate(request, pk)
+        response = JsonResponse(
+            {
+                "body": certificate.body,
+                "signature": certificate.signature,
+                "key_id": certificate.key_id,
+                "algorithm": "Ed25519",
+                "signed_bytes": "JSON of body, keys sorted, separators (',', ':'), UTF-8",
+            },
+            json_dumps_params={"ensure_ascii": False, "indent": 2},
+        )
+        name = f"imha-sertifikasi-{certificate.schema_name}.json"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
 
 
 @admin.register(UndertakingVersion)

@@ -6,6 +6,9 @@
 the confidentiality undertakings its own people sign.
 """
 
+import uuid
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -53,6 +56,9 @@ class Tenant(TenantMixin):
     language = models.CharField(
         _("default language"), max_length=5, choices=settings.LANGUAGES, default="tr"
     )
+    # When the contract was marked as ended (by a platform admin, or by the daily scan once
+    # contract_end passed): the grace period of read-only service counts from here.
+    contract_ended_at = models.DateTimeField(_("contract ended at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = History()
 
@@ -80,14 +86,38 @@ class Tenant(TenantMixin):
     def __str__(self) -> str:
         return self.legal_name
 
+    def save(self, *args, **kwargs):
+        # django-tenants recreates a missing schema whenever a tenant row is saved; a
+        # destroyed controller's schema was dropped on purpose and must stay gone.
+        if self.status == self.Status.DESTROYED:
+            self.auto_create_schema = False
+        super().save(*args, **kwargs)
+
     @property
     def is_public(self) -> bool:
         return self.schema_name == "public"
 
     @property
     def is_operational(self) -> bool:
-        """Only active controllers are served and get background work done."""
+        """Only active controllers are fully served and get background work done."""
         return self.status == self.Status.ACTIVE
+
+    @property
+    def is_read_only(self) -> bool:
+        """In the grace period after the contract ended: served, but nothing may change."""
+        return self.status == self.Status.CONTRACT_ENDED
+
+    @property
+    def is_served(self) -> bool:
+        """Whether the controller's host serves its pages at all (read-only or not)."""
+        return self.is_operational or self.is_read_only
+
+    @property
+    def grace_ends_at(self) -> datetime | None:
+        """Until when the data is kept after the contract ended; then it is destroyed."""
+        if self.contract_ended_at is None:
+            return None
+        return self.contract_ended_at + timedelta(days=settings.PORTAL_CONTRACT_GRACE_DAYS)
 
     @property
     def host(self) -> str:
@@ -166,3 +196,76 @@ class Undertaking(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.version.version}"
+
+
+class ContractExport(models.Model):
+    """A full export of a controller's data for its return at contract end (data return).
+
+    The ZIP is written under the controller's own media prefix, which the contract-end
+    destruction removes with everything else; only its controller admins download it.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Being prepared")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="exports", verbose_name=_("controller")
+    )
+    # The requesting user lives in the controller's schema: kept by id and name.
+    requested_by_id = models.BigIntegerField(null=True, blank=True)
+    requested_by_label = models.CharField(_("requested by"), max_length=150)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    path = models.CharField(max_length=255, blank=True)
+    size = models.BigIntegerField(_("size"), null=True, blank=True)
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("data-return export")
+        verbose_name_plural = _("data-return exports")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.tenant} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class DestructionCertificate(models.Model):
+    """The signed record that a controller's data, keys and schema were destroyed.
+
+    Kept in the public schema after the controller's schema is gone. ``body`` is what was
+    signed (canonical JSON, see tenants.contract.certificate_message); anyone holding the
+    platform's public key (/audit/signing-key.pem) can check ``signature`` against it.
+    The controller's identity is copied into the certificate so it stands on its own.
+    """
+
+    tenant = models.OneToOneField(
+        Tenant,
+        on_delete=models.PROTECT,
+        related_name="destruction_certificate",
+        verbose_name=_("controller"),
+    )
+    legal_name = models.CharField(_("legal name"), max_length=255)
+    vkn = models.CharField(_("tax number (VKN)"), max_length=10, blank=True)
+    schema_name = models.CharField(_("schema"), max_length=63)
+    contract_end = models.DateField(_("contract end"), null=True, blank=True)
+    contract_ended_at = models.DateTimeField(_("contract ended at"))
+    grace_days = models.PositiveIntegerField(_("grace period (days)"))
+    counts = models.JSONField(_("counts"), default=dict)
+    destroyed_at = models.DateTimeField(_("destroyed at"))
+    body = models.JSONField(_("signed content"))
+    signature = models.CharField(_("signature (Ed25519, hex)"), max_length=128)
+    key_id = models.CharField(_("signing key id"), max_length=32)
+
+    class Meta:
+        verbose_name = _("destruction certificate")
+        verbose_name_plural = _("destruction certificates")
+        ordering = ["-destroyed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.legal_name} · {self.destroyed_at:%Y-%m-%d}"

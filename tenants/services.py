@@ -6,10 +6,12 @@ controller's schema (its first admin) is done in an explicit tenant context.
 
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_tenants.utils import schema_context, tenant_context
 
@@ -31,6 +33,9 @@ NEEDS_OWNER_ROLE = _(
 )
 STATUS_UNCHANGED = _("The controller already has this status.")
 DESTROYED_IS_FINAL = _("A destroyed controller cannot change status.")
+DESTROYED_ONLY_BY_SCAN = _(
+    "A controller is destroyed only by the contract-end scan, once its grace period is over."
+)
 
 
 @dataclass(frozen=True)
@@ -126,18 +131,34 @@ def tenant_provision(
 
 @transaction.atomic
 def tenant_set_status(
-    *, tenant: Tenant, status: Tenant.Status, changed_by: User | None, reason: str = ""
+    *,
+    tenant: Tenant,
+    status: Tenant.Status,
+    changed_by: User | None,
+    reason: str = "",
+    now: datetime | None = None,
 ) -> Tenant:
-    """Suspend, reactivate or mark a controller's contract as ended."""
+    """Suspend, reactivate or mark a controller's contract as ended.
+
+    Ending the contract starts the grace period (read-only service, then destruction:
+    tenants.contract); reactivating ends it. Only tenants.contract.contract_destroy
+    sets a controller destroyed.
+    """
     with schema_context("public"):
         tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
         if tenant.status == Tenant.Status.DESTROYED:
             raise PortalError(DESTROYED_IS_FINAL, code="destroyed")
+        if status == Tenant.Status.DESTROYED:
+            raise PortalError(DESTROYED_ONLY_BY_SCAN, code="destroyed_only_by_scan")
         if tenant.status == status:
             raise PortalError(STATUS_UNCHANGED, code="status_unchanged")
         before = tenant.status
         tenant.status = status
-        tenant.save(update_fields=["status"])
+        if status == Tenant.Status.CONTRACT_ENDED:
+            tenant.contract_ended_at = now or timezone.now()
+        elif status == Tenant.Status.ACTIVE:
+            tenant.contract_ended_at = None
+        tenant.save(update_fields=["status", "contract_ended_at"])
         audit_entry_create(
             action=Action.TENANT_CHANGE,
             actor=changed_by,

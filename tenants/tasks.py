@@ -1,12 +1,19 @@
-from django.utils import translation
+import logging
+
+from django.utils import timezone, translation
 from django_tenants.utils import schema_context
 
 from accounts.models import User
-from config.celery import app
+from config.celery import TenantTask, app
 from config.errors import PortalError
+from tenants import contract
+from tenants.export import export_build
 from tenants.forms import ProvisionForm
+from tenants.models import ContractExport
 from tenants.selectors import operational_tenants
 from tenants.services import tenant_provision
+
+logger = logging.getLogger(__name__)
 
 
 @app.task(name="tenants.tasks.fan_out")
@@ -47,3 +54,29 @@ def provision(*, form_data: dict, provisioned_by_id: int | None, language: str) 
         "invitation_url": result.invitation_url,
         "seconds": round(result.seconds, 2),
     }
+
+
+@app.task(name="tenants.tasks.contract_scan")
+def contract_scan() -> dict:
+    """Daily, on the provisioning worker (owner role): end lapsed contracts and destroy
+    the controllers whose grace period is over (tenants.contract)."""
+    with schema_context("public"):
+        return contract.contract_scan()
+
+
+@app.task(base=TenantTask, name="tenants.tasks.contract_export", runs_when_read_only=True)
+def contract_export(*, schema_name: str, export_id: int) -> dict:
+    """Build a controller's data-return export in its own schema (also during the grace period)."""
+    export = ContractExport.objects.get(pk=export_id)
+    if export.status != ContractExport.Status.PENDING:
+        return {"export": str(export.uuid), "status": export.status}
+    actor = User.objects.filter(pk=export.requested_by_id).first()
+    try:
+        export = export_build(export_id=export_id, actor=actor)
+    except Exception:
+        logger.exception("The data-return export %s failed", export.uuid)
+        ContractExport.objects.filter(pk=export_id).update(
+            status=ContractExport.Status.FAILED, finished_at=timezone.now()
+        )
+        raise
+    return {"export": str(export.uuid), "status": export.status, "counts": export.counts}

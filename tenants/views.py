@@ -1,16 +1,26 @@
-from django.shortcuts import redirect, render
+from django.contrib import messages
+from django.core.files.storage import default_storage
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import ANY_ROLE, otp_exempt, platform_staff_required, role_required
-from accounts.models import User
+from accounts.models import Role, User
 from audit import signing
 from audit.selectors import audit_entry_list
 from config.errors import PortalError
 from retention.backlog import backlog_panel
+from tenants.contract import (
+    export_download_record,
+    export_request,
+    exports_of,
+    read_only_message,
+)
 from tenants.forms import UndertakingSignForm
+from tenants.models import ContractExport
 from tenants.selectors import undertaking_version_current, user_has_current_undertaking
 from tenants.undertakings import undertaking_sign
 
@@ -82,4 +92,48 @@ def undertaking_view(request):
         request,
         "tenants/undertaking_sign.html",
         {"version": current, "form": form, "next": next_url},
+    )
+
+
+@role_required(Role.CONTROLLER_ADMIN)
+def contract_view(request):
+    """The end of the contract: the dates, and the data-return exports (controller admins)."""
+    tenant = request.tenant
+    return render(
+        request,
+        "tenants/contract.html",
+        {
+            "tenant": tenant,
+            "read_only_message": read_only_message(tenant) if tenant.is_read_only else "",
+            "exports": exports_of(tenant),
+        },
+    )
+
+
+@role_required(Role.CONTROLLER_ADMIN)
+@require_POST
+def contract_export_request_view(request):
+    try:
+        export_request(tenant=request.tenant, user=request.user, request=request)
+    except PortalError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("The export is being prepared. Its download link appears here when ready.")
+        )
+    return redirect("contract:index")
+
+
+@role_required(Role.CONTROLLER_ADMIN)
+def contract_export_download_view(request, export_uuid):
+    """The ZIP of a finished export, to this controller's admins only (streamed from storage)."""
+    export = get_object_or_404(
+        exports_of(request.tenant), uuid=export_uuid, status=ContractExport.Status.READY
+    )
+    export_download_record(export=export, user=request.user, request=request)
+    return FileResponse(
+        default_storage.open(export.path),
+        as_attachment=True,
+        filename=f"{request.tenant.slug}-export-{export.created_at:%Y%m%d-%H%M}.zip",
+        content_type="application/zip",
     )
