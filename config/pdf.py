@@ -5,8 +5,10 @@ letter; scripts/bootstrap.sh installs them. Documents are rendered from template
 no network access: images and styles must be inline or under our static files.
 """
 
-from weasyprint import HTML
+import logging
 
+# WeasyPrint logs each rendering step at INFO; only its warnings matter here.
+logging.getLogger("weasyprint").setLevel(logging.WARNING)
 # A plain, printable style every document starts from; a template may add its own.
 BASE_CSS = """
 @page { size: A4; margin: 2cm 1.8cm; @bottom-right { content: counter(page) " / " counter(pages); } }
@@ -19,4 +21,8 @@ th { background: #eee; text-align: left; } code, .mono { font-family: "DejaVu Sa
 
 def html_to_pdf(html: str) -> bytes:
     """The PDF of a complete HTML document (UTF-8), fonts embedded."""
+    # Imported on first use: loading WeasyPrint parses its stylesheets, which no process
+    # that never renders a document should pay for at start.
+    from weasyprint import HTML
+
     return HTML(string=html, base_url=None).write_pdf()
