@@ -1,39 +1,22 @@
 from django.contrib import admin
 
 from audit.models import AuditEntry, Checkpoint
+from config.admin import ReadOnlyAdminMixin
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The platform's own processing log, read-only: the database refuses changes anyway."""
 
     list_display = ["id", "at", "actor_label", "action", "object_type", "object_id"]
     list_filter = ["action"]
     search_fields = ["actor_label", "object_id"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Checkpoint)
-class CheckpointAdmin(admin.ModelAdmin):
+class CheckpointAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Signed chain heads of every controller (public schema), read-only like the log."""
 
     list_display = ["signed_at", "schema_name", "seq", "taken_by", "key_id"]
     list_filter = ["schema_name"]
     search_fields = ["schema_name", "entry_hash"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,4 +1,5 @@
-"""What every admin page of the platform shares: history pages and permission labels."""
+"""What every admin page of the platform shares: history pages, read-only records and
+permission labels."""
 
 from django.contrib.auth.models import Permission
 from django.http import Http404
@@ -16,6 +17,20 @@ class HistoryAdmin(SimpleHistoryAdmin):
         if not str(version_id).isdigit():
             raise Http404
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class ReadOnlyAdminMixin:
+    """Records written only by their own services (logs, registers, certificates): the admin
+    shows them and changes nothing."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class PermissionLabelsMixin:

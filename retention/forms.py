@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from config.kvkk import DESTRUCTION_INTERVAL_MAX_MONTHS
 from retention.models import LegalHold, RetentionRule, RetentionSettings
+from retention.services import RULE_FIELDS
 from subjects.models import DataCategory
 
 
@@ -22,17 +23,7 @@ class RetentionRuleForm(forms.ModelForm):
 
     class Meta:
         model = RetentionRule
-        fields = [
-            "period",
-            "period_unit",
-            "event",
-            "named_date",
-            "method",
-            "source",
-            "legal_reference",
-            "recipient_groups",
-            "transferred_abroad",
-        ]
+        fields = list(RULE_FIELDS)
         widgets = {
             "named_date": DateInput(),
             "recipient_groups": forms.Textarea(attrs={"rows": 2}),

@@ -10,7 +10,7 @@ from django.utils import translation
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from config.admin import HistoryAdmin
+from config.admin import HistoryAdmin, ReadOnlyAdminMixin
 from config.celery import app
 from config.errors import PortalError
 from tenants.contract import certificate_pdf, certificate_signature_valid
@@ -174,7 +174,7 @@ class TenantAdmin(HistoryAdmin):
 
 
 @admin.register(DestructionCertificate)
-class DestructionCertificateAdmin(admin.ModelAdmin):
+class DestructionCertificateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Signed certificates of destroyed controllers: read, and download as PDF and JSON."""
 
     list_display = ["legal_name", "vkn", "schema_name", "destroyed_at", "downloads"]
@@ -194,15 +194,6 @@ class DestructionCertificateAdmin(admin.ModelAdmin):
         "downloads",
     ]
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         custom = [
@@ -288,7 +279,7 @@ class UndertakingVersionAdmin(HistoryAdmin):
 
 
 @admin.register(Undertaking)
-class UndertakingAdmin(HistoryAdmin):
+class UndertakingAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     """The staff register: who signed which version, and when. Written only by signing."""
 
     list_display = ["user", "version", "signed_at", "ip_address"]
@@ -296,12 +287,3 @@ class UndertakingAdmin(HistoryAdmin):
     search_fields = ["user__username", "user__first_name", "user__last_name", "user__email"]
     list_select_related = ["user", "version"]
     date_hierarchy = "signed_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
