@@ -170,7 +170,14 @@ DATABASES = {
 }
 # Models that live in the key database (config.routers.KeyDatabaseRouter).
 KEY_DATABASE_MODELS = frozenset(
-    {"subjects.controllerkey", "subjects.subjectdatakey", "retention.destroyedrecord"}
+    {
+        "subjects.controllerkey",
+        "subjects.subjectdatakey",
+        "retention.destroyedbatch",
+        # The ledger's first shape (one row per item), still routed so that its migrations
+        # (created in 0001, removed in 0005) run in the key database only.
+        "retention.destroyedrecord",
+    }
 )
 DATABASE_ROUTERS = (
     "config.routers.KeyDatabaseRouter",
