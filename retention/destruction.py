@@ -115,18 +115,33 @@ def _emptied_subjects(subject_ids: list[int]) -> list[int]:
         return [pk for (pk,) in cursor.fetchall()]
 
 
-# One batch in one statement: the next targets of the run after its done_through, each
-# ended by its method. Every part joins the batch's targets (a set, not ids sent from
-# Python) and reads the snapshot the statement began with. It returns the batch's last
-# item id, its size, and its item ids by method as PostgreSQL array text for the ledger.
+# The last item id of the next batch: along the (run, item_id) index. A scan has just
+# filled the targets and the runtime role may not ANALYZE them, so the planner is told
+# not to fetch all the run's remaining targets and sort them (the statistics say few).
+_THROUGH_SQL = """
+SELECT min(item_id), max(item_id), count(*) FROM (SELECT item_id FROM retention_destructiontarget
+                           WHERE run_id = %s AND item_id > %s
+                           ORDER BY run_id, item_id LIMIT %s) t
+"""
+_ALONG_THE_INDEX = "SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off"
+_PLANNER_DEFAULTS = "RESET enable_bitmapscan; RESET enable_sort"
+# A batch whose targets are at least this share of the ids in its range is dense.
+DENSE = 0.25
+_RANGE_JOINS = "SET LOCAL enable_nestloop = off"
+
+# One batch in one statement: the run's targets after its done_through up to the batch's
+# last item id, each ended by its method. Every part joins the batch's targets (a set, not
+# ids sent from Python) within the batch's id range, and reads the snapshot the statement
+# began with. It returns the batch's size and its item ids by method as PostgreSQL array
+# text for the ledger.
 _BATCH_SQL = """
 WITH t AS MATERIALIZED (
     SELECT item_id, subject_id, method FROM retention_destructiontarget
-     WHERE run_id = %(run)s AND item_id > %(after)s
-     ORDER BY item_id LIMIT %(size)s
+     WHERE run_id = %(run)s AND item_id > %(after)s AND item_id <= %(through)s
 ), deleted AS (
     UPDATE subjects_personaldataitem i SET deleted_at = now()
       FROM t WHERE t.method = 'delete' AND i.id = t.item_id AND i.deleted_at IS NULL
+       AND i.id > %(after)s AND i.id <= %(through)s
 ), facts AS (
     INSERT INTO retention_anonymisedfact
            (category_id, purpose_id, collected_year, anonymised_at, run_id)
@@ -137,24 +152,26 @@ WITH t AS MATERIALIZED (
 ), history AS (
     DELETE FROM subjects_historicalpersonaldataitem h USING t
      WHERE t.method <> 'delete' AND h.id = t.item_id
+       AND h.id > %(after)s AND h.id <= %(through)s
 ), gone AS (
     DELETE FROM subjects_personaldataitem i USING t
      WHERE t.method <> 'delete' AND i.id = t.item_id
+       AND i.id > %(after)s AND i.id <= %(through)s
 )
-SELECT max(item_id), count(*),
+SELECT count(*),
        COALESCE(array_agg(item_id ORDER BY item_id) FILTER (WHERE method = 'delete'), '{}')::text,
        COALESCE(array_agg(item_id ORDER BY item_id) FILTER (WHERE method = 'destroy'), '{}')::text,
        COALESCE(array_agg(item_id ORDER BY item_id) FILTER (WHERE method = 'anonymise'), '{}')::text
   FROM t
 """
 
-# The batch's subjects with nothing left: no item at all, not destroyed yet.
+# The batch's subjects with nothing left: no item at all (subjects_destruction_request
+# leaves out those destroyed already).
 _EMPTIED_SQL = """
-SELECT s.id FROM subjects_datasubject s
- WHERE s.id IN (SELECT subject_id FROM retention_destructiontarget
-                 WHERE run_id = %s AND item_id > %s AND item_id <= %s)
-   AND s.key_destroyed_at IS NULL
-   AND NOT EXISTS (SELECT 1 FROM subjects_personaldataitem i WHERE i.subject_id = s.id)
+SELECT t.subject_id
+  FROM (SELECT DISTINCT subject_id FROM retention_destructiontarget
+         WHERE run_id = %s AND item_id > %s AND item_id <= %s) t
+ WHERE NOT EXISTS (SELECT 1 FROM subjects_personaldataitem i WHERE i.subject_id = t.subject_id)
 """
 
 
@@ -176,18 +193,27 @@ def _batch_execute(run: DestructionRun) -> int:
                 "SELECT done_through FROM retention_destructionrun WHERE id = %s", [run.pk]
             )
             (after,) = cursor.fetchone()
+            cursor.execute(_ALONG_THE_INDEX)
+            cursor.execute(_THROUGH_SQL, [run.pk, after, batch_size()])
+            first, through, count = cursor.fetchone()
+            cursor.execute(_PLANNER_DEFAULTS)
+            if through is None:
+                return 0
+            if count >= DENSE * (through - first + 1):
+                # Most ids of the batch's range are targets: reading the range of the items
+                # and their history in index order and joining it beats one probe per target.
+                cursor.execute(_RANGE_JOINS)
             cursor.execute(
                 _BATCH_SQL,
                 {
                     "run": run.pk,
                     "after": after,
-                    "size": batch_size(),
+                    "through": through,
                     "tz": timezone.get_default_timezone_name(),
                 },
             )
-            through, count, deleted, destroyed, anonymised = cursor.fetchone()
-            if not count:
-                return 0
+            count, deleted, destroyed, anonymised = cursor.fetchone()
+            cursor.execute("RESET enable_nestloop")
             cursor.execute(_EMPTIED_SQL, [run.pk, after, through])
             emptied = [pk for (pk,) in cursor.fetchall()]
         requested = subject_services.subjects_destruction_request(subject_ids=emptied)
@@ -251,20 +277,23 @@ def affected_ids_digest(run: DestructionRun) -> str:
     (PostgreSQL writes each chunk's text; memory stays flat)."""
     digest = hashlib.sha256()
     after = 0
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_ALONG_THE_INDEX)
         while True:
             cursor.execute(
                 """
-                SELECT max(item_id), string_agg(item_id::text || E'\\n', '' ORDER BY item_id)
+                SELECT max(item_id), array_agg(item_id ORDER BY item_id)::text
                   FROM (SELECT item_id FROM retention_destructiontarget
-                         WHERE run_id = %s AND item_id > %s ORDER BY item_id LIMIT %s) t
+                         WHERE run_id = %s AND item_id > %s ORDER BY run_id, item_id LIMIT %s) t
                 """,
                 [run.pk, after, _DIGEST_CHUNK],
             )
-            after, text = cursor.fetchone()
+            after, ids = cursor.fetchone()
             if after is None:
+                cursor.execute(_PLANNER_DEFAULTS)
                 return digest.hexdigest()
-            digest.update(text.encode())
+            # '{1,2,3}' becomes '1\n2\n3\n': each id on a line of its own.
+            digest.update(ids[1:-1].replace(",", "\n").encode() + b"\n")
 
 
 def _run_finish(run_id: int) -> DestructionRun:
