@@ -148,7 +148,7 @@ WITH t AS MATERIALIZED (
     SELECT i.category_id, i.purpose_id,
            EXTRACT(YEAR FROM i.collected_at AT TIME ZONE %(tz)s), now(), %(run)s
       FROM t JOIN subjects_personaldataitem i ON i.id = t.item_id
-     WHERE t.method = 'anonymise'
+     WHERE t.method = 'anonymise' AND i.id > %(after)s AND i.id <= %(through)s
 ), history AS (
     DELETE FROM subjects_historicalpersonaldataitem h USING t
      WHERE t.method <> 'delete' AND h.id = t.item_id
@@ -159,9 +159,9 @@ WITH t AS MATERIALIZED (
        AND i.id > %(after)s AND i.id <= %(through)s
 )
 SELECT count(*),
-       COALESCE(array_agg(item_id ORDER BY item_id) FILTER (WHERE method = 'delete'), '{}')::text,
-       COALESCE(array_agg(item_id ORDER BY item_id) FILTER (WHERE method = 'destroy'), '{}')::text,
-       COALESCE(array_agg(item_id ORDER BY item_id) FILTER (WHERE method = 'anonymise'), '{}')::text
+       COALESCE(array_agg(item_id) FILTER (WHERE method = 'delete'), '{}')::text,
+       COALESCE(array_agg(item_id) FILTER (WHERE method = 'destroy'), '{}')::text,
+       COALESCE(array_agg(item_id) FILTER (WHERE method = 'anonymise'), '{}')::text
   FROM t
 """
 
