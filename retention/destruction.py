@@ -136,7 +136,7 @@ _RANGE_JOINS = "SET LOCAL enable_nestloop = off"
 # text for the ledger.
 _BATCH_SQL = """
 WITH t AS MATERIALIZED (
-    SELECT item_id, subject_id, method FROM retention_destructiontarget
+    SELECT item_id, method FROM retention_destructiontarget
      WHERE run_id = %(run)s AND item_id > %(after)s AND item_id <= %(through)s
 ), deleted AS (
     UPDATE subjects_personaldataitem i SET deleted_at = now()
