@@ -23,10 +23,12 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.db import connections  # noqa: E402
 from django_tenants.utils import schema_context  # noqa: E402
 
 from retention.destruction import run_execute  # noqa: E402
-from retention.models import DestructionTarget  # noqa: E402
+from retention.models import DestructionRun  # noqa: E402
+from retention.selectors import targets_done  # noqa: E402
 
 
 def peak_mb() -> float:
@@ -36,8 +38,35 @@ def peak_mb() -> float:
     return 0.0
 
 
+class StatementTimes:
+    """Seconds per statement (by its first words), for `BENCH_SQL=PATH`: where a run spends."""
+
+    def __init__(self):
+        self.times: dict[str, list] = {}
+
+    def __call__(self, execute, sql, params, many, context):
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            entry = self.times.setdefault(" ".join(sql.split())[:90], [0, 0.0])
+            entry[0] += 1
+            entry[1] += time.perf_counter() - began
+
+    def write(self, path: str) -> None:
+        rows = sorted(self.times.items(), key=lambda row: -row[1][1])
+        Path(path).write_text(
+            "".join(f"{seconds:8.3f} s {count:6d}  {sql}\n" for sql, (count, seconds) in rows)
+        )
+
+
 def main() -> int:
     schema, run_id = sys.argv[1], int(sys.argv[2])
+    statements = os.environ.get("BENCH_SQL")  # PATH: seconds per statement go to PATH.SCHEMA
+    times = StatementTimes() if statements else None
+    if times:
+        for alias in connections:
+            connections[alias].execute_wrappers.append(times)
     with schema_context(schema):
         profile = os.environ.get("BENCH_PROFILE")  # a path: cProfile the run into it
         profiler = cProfile.Profile() if profile else None
@@ -48,7 +77,9 @@ def main() -> int:
         else:
             run_execute(run_id=run_id)
         seconds = time.perf_counter() - began
-        items = DestructionTarget.objects.filter(run_id=run_id, done_at__isnull=False).count()
+        if times:
+            times.write(f"{statements}.{schema}")
+        items = targets_done(run=DestructionRun.objects.get(pk=run_id))
     print(json.dumps({"items": items, "seconds": seconds, "peak_mb": peak_mb()}))
     return 0
 

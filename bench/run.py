@@ -48,6 +48,7 @@ from django.db import connection, connections  # noqa: E402
 from django_tenants.utils import schema_context, tenant_context  # noqa: E402
 from stores import ensure_database  # noqa: E402
 
+from retention.ledger import ledger_forget_schema  # noqa: E402
 from subjects.crypto import KEYS_DATABASE, forget_keyrings  # noqa: E402
 from subjects.models import ControllerKey, SubjectDataKey  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
@@ -69,6 +70,7 @@ def controller_drop(slug: str) -> None:
             cursor.execute(f"DROP SCHEMA IF EXISTS {connection.ops.quote_name(slug)} CASCADE")
     SubjectDataKey.objects.filter(schema_name=slug).delete()
     ControllerKey.objects.filter(schema_name=slug).delete()
+    ledger_forget_schema(slug)  # the next controller of this name is not behind its ledger
     forget_keyrings()
 
 

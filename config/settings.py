@@ -170,7 +170,14 @@ DATABASES = {
 }
 # Models that live in the key database (config.routers.KeyDatabaseRouter).
 KEY_DATABASE_MODELS = frozenset(
-    {"subjects.controllerkey", "subjects.subjectdatakey", "retention.destroyedrecord"}
+    {
+        "subjects.controllerkey",
+        "subjects.subjectdatakey",
+        "retention.destroyedbatch",
+        # The ledger's first shape (one row per item), still routed so that its migrations
+        # (created in 0001, removed in 0005) run in the key database only.
+        "retention.destroyedrecord",
+    }
 )
 DATABASE_ROUTERS = (
     "config.routers.KeyDatabaseRouter",
@@ -220,8 +227,9 @@ CELERY_RESULT_EXPIRES = timedelta(days=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "Europe/Istanbul"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
-# Items one destruction batch ends in one transaction.
-RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 5000)
+# Items one destruction batch ends in one transaction (retention.destruction). Bigger batches
+# mean fewer commits and ledger rows; a batch's ids are a few hundred kilobytes of text.
+RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 50_000)
 # The Redis broker hands a task taken by a worker that died (acks_late) to another worker only
 # after this many seconds. A destruction run longer than that may be handed out twice while it
 # runs: the per-controller lock (retention/runs.py) turns the second copy away.

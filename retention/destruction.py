@@ -14,19 +14,25 @@ and the end of a contract all end data here, by the method of the item's rule:
 - anonymise: an AnonymisedFact (category, purpose, year of collection) is inserted, then
   the item and its history rows are removed (retention.anonymisation).
 
-A run executes in batches of BATCH_SIZE targets. Each batch is one data transaction: it
-claims its pending targets under the schema's ledger lock and marks them done, applies each
-method in bulk SQL, writes the ledger (key database, retention.ledger) before it commits,
-and advances the schema's ledger mark. Memory stays flat: only one batch's ids are ever
-in Python. The run ends in one transaction with its signed minutes (the digest of the
-ended item ids is computed streaming from the targets) and ONE ``destroy`` entry in the
-processing log, never one per row; calling run_execute again after a crash resumes the
-pending targets and never writes a second minutes record.
+A run executes in batches of settings.RETENTION_BATCH_SIZE targets, in ascending item id.
+Each batch is one data transaction under the schema's ledger lock: one statement takes the
+next targets after the run's ``done_through`` and applies each method to them as a set
+(joins, never one statement per row nor tens of thousands of ids sent from Python); the
+batch's subjects with nothing left are marked for destruction; the ledger row of the batch
+is written (key database, retention.ledger) and commits before the data does; the schema's
+ledger mark and the run's ``done_through`` advance in the same transaction. So a batch ends
+its targets exactly once, and a crash at any point resumes after the last batch that
+committed. Memory stays flat: one batch's ids travel as PostgreSQL array text, and are
+never all in Python. The run ends in one transaction with its signed minutes (the digest of
+the ended item ids is computed in chunks from the targets) and ONE ``destroy`` entry in the
+processing log, never one per row; calling run_execute again after a crash resumes after
+the last batch done and never writes a second minutes record.
 """
 
 import hashlib
 import logging
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -34,7 +40,6 @@ from django.utils.translation import gettext_lazy as _
 from audit.models import Action
 from audit.services import audit_entry_create
 from config.errors import PortalError
-from config.kvkk import DestructionMethod
 from retention import ledger, scan, selectors
 from retention.minutes import minutes_record
 from retention.models import DestructionMinutes, DestructionRun, LegalHold
@@ -42,8 +47,7 @@ from subjects import services as subject_services
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 5000
-_DIGEST_CHUNK = 10000
+_DIGEST_CHUNK = 100_000
 
 RUN_NOT_APPROVED = _("This destruction run has not been approved.")
 SUBJECT_HELD = _("A legal hold keeps this data subject's data: %(reasons)s")
@@ -52,14 +56,17 @@ NOTHING_NAMED = _("Name the data subjects or items to destroy.")
 
 def _pending_held_drop(run: DestructionRun) -> None:
     """Leave out pending targets a hold placed since the scan now keeps; record them."""
-    bound = selectors.params(reason=run.reason, run=run.pk)
+    if not selectors.holds_active().exists():
+        return
+    bound = selectors.params(reason=run.reason, run=run.pk, done=run.done_through)
     hold_match = f"{selectors.ACTIVE_HOLD_SQL} AND {selectors.HOLD_MATCH_SQL}"
     with transaction.atomic(), connection.cursor() as cursor:
+        ledger.ledger_lock()  # no batch advances done_through meanwhile
         cursor.execute(
             f"""
             SELECT h.id, h.scope, h.reason, count(*)
               FROM retention_destructiontarget c JOIN retention_legalhold h ON {hold_match}
-             WHERE c.run_id = %(run)s AND c.done_at IS NULL
+             WHERE c.run_id = %(run)s AND c.item_id > %(done)s
              GROUP BY h.id, h.scope, h.reason ORDER BY h.id
             """,  # noqa: S608 (constant fragments, bound parameters)
             bound,
@@ -70,7 +77,7 @@ def _pending_held_drop(run: DestructionRun) -> None:
         cursor.execute(
             f"""
             DELETE FROM retention_destructiontarget c
-             WHERE c.run_id = %(run)s AND c.done_at IS NULL AND NOT ({selectors.NOT_HELD_SQL})
+             WHERE c.run_id = %(run)s AND c.item_id > %(done)s AND NOT ({selectors.NOT_HELD_SQL})
             RETURNING (SELECT code FROM subjects_datacategory WHERE id = c.category_id)
             """,  # noqa: S608 (constant fragments, bound parameters)
             bound,
@@ -108,85 +115,126 @@ def _emptied_subjects(subject_ids: list[int]) -> list[int]:
         return [pk for (pk,) in cursor.fetchall()]
 
 
-def _batch_execute(run: DestructionRun, number: int, after: list[int]) -> int:
+# The last item id of the next batch: along the (run, item_id) index. A scan has just
+# filled the targets and the runtime role may not ANALYZE them, so the planner is told
+# not to fetch all the run's remaining targets and sort them (the statistics say few).
+_THROUGH_SQL = """
+SELECT min(item_id), max(item_id), count(*) FROM (SELECT item_id FROM retention_destructiontarget
+                           WHERE run_id = %s AND item_id > %s
+                           ORDER BY run_id, item_id LIMIT %s) t
+"""
+_ALONG_THE_INDEX = "SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off"
+_PLANNER_DEFAULTS = "RESET enable_bitmapscan; RESET enable_sort"
+# A batch whose targets are at least this share of the ids in its range is dense.
+DENSE = 0.25
+_RANGE_JOINS = "SET LOCAL enable_nestloop = off"
+
+# One batch in one statement: the run's targets after its done_through up to the batch's
+# last item id, each ended by its method. Every part joins the batch's targets (a set, not
+# ids sent from Python) within the batch's id range, and reads the snapshot the statement
+# began with. It returns the batch's size and its item ids by method as PostgreSQL array
+# text for the ledger.
+_BATCH_SQL = """
+WITH t AS MATERIALIZED (
+    SELECT item_id, method FROM retention_destructiontarget
+     WHERE run_id = %(run)s AND item_id > %(after)s AND item_id <= %(through)s
+), deleted AS (
+    UPDATE subjects_personaldataitem i SET deleted_at = now()
+      FROM t WHERE t.method = 'delete' AND i.id = t.item_id AND i.deleted_at IS NULL
+       AND i.id > %(after)s AND i.id <= %(through)s
+), facts AS (
+    INSERT INTO retention_anonymisedfact
+           (category_id, purpose_id, collected_year, anonymised_at, run_id)
+    SELECT i.category_id, i.purpose_id,
+           EXTRACT(YEAR FROM i.collected_at AT TIME ZONE %(tz)s), now(), %(run)s
+      FROM t JOIN subjects_personaldataitem i ON i.id = t.item_id
+     WHERE t.method = 'anonymise' AND i.id > %(after)s AND i.id <= %(through)s
+), history AS (
+    DELETE FROM subjects_historicalpersonaldataitem h USING t
+     WHERE t.method <> 'delete' AND h.id = t.item_id
+       AND h.id > %(after)s AND h.id <= %(through)s
+), gone AS (
+    DELETE FROM subjects_personaldataitem i USING t
+     WHERE t.method <> 'delete' AND i.id = t.item_id
+       AND i.id > %(after)s AND i.id <= %(through)s
+)
+SELECT count(*),
+       COALESCE(array_agg(item_id) FILTER (WHERE method = 'delete'), '{}')::text,
+       COALESCE(array_agg(item_id) FILTER (WHERE method = 'destroy'), '{}')::text,
+       COALESCE(array_agg(item_id) FILTER (WHERE method = 'anonymise'), '{}')::text
+  FROM t
+"""
+
+# The batch's subjects with nothing left: no item at all (subjects_destruction_request
+# leaves out those destroyed already).
+_EMPTIED_SQL = """
+SELECT t.subject_id
+  FROM (SELECT DISTINCT subject_id FROM retention_destructiontarget
+         WHERE run_id = %s AND item_id > %s AND item_id <= %s) t
+ WHERE NOT EXISTS (SELECT 1 FROM subjects_personaldataitem i WHERE i.subject_id = t.subject_id)
+"""
+
+
+def batch_size() -> int:
+    return max(1, settings.RETENTION_BATCH_SIZE)
+
+
+def _batch_execute(run: DestructionRun) -> int:
     """One batch in one transaction; returns how many targets it ended (0: none left).
 
     The schema's ledger lock, taken first, serialises the batches of every run of the
-    schema, so the pending targets need no row locks of their own: the lowest pending item
-    ids are claimed and marked done in one statement. ``after`` holds the last item id this
-    process claimed (batches ascend), so the unique (run, item_id) index is read from there.
+    schema: the run's done_through read under it is where this batch starts, and the batch
+    advances it, with its data and the ledger mark, in the same transaction.
     """
     with transaction.atomic():
         ledger.ledger_lock()
         with connection.cursor() as cursor:
             cursor.execute(
-                """
-                UPDATE retention_destructiontarget SET done_at = now(), batch = %s
-                 WHERE id IN (SELECT id FROM retention_destructiontarget
-                               WHERE run_id = %s AND item_id > %s AND done_at IS NULL
-                               ORDER BY item_id LIMIT %s)
-                RETURNING item_id, subject_id, method
-                """,
-                [number, run.pk, after[0], BATCH_SIZE],
+                "SELECT done_through FROM retention_destructionrun WHERE id = %s", [run.pk]
             )
-            targets = cursor.fetchall()
-            if not targets:
+            (after,) = cursor.fetchone()
+            cursor.execute(_ALONG_THE_INDEX)
+            cursor.execute(_THROUGH_SQL, [run.pk, after, batch_size()])
+            first, through, count = cursor.fetchone()
+            cursor.execute(_PLANNER_DEFAULTS)
+            if through is None:
                 return 0
-            after[0] = max(item_id for item_id, _subject_id, _method in targets)
-            by_method = {method: [] for method in DestructionMethod.values}
-            for item_id, _subject_id, method in targets:
-                by_method[method].append(item_id)
-            subject_ids = sorted({subject_id for _item_id, subject_id, _method in targets})
-            # What each statement really ended goes into the ledger (another run may have
-            # ended some of these items already).
-            ended: list[tuple[int, int, str]] = []
+            if count >= DENSE * (through - first + 1):
+                # Most ids of the batch's range are targets: reading the range of the items
+                # and their history in index order and joining it beats one probe per target.
+                cursor.execute(_RANGE_JOINS)
             cursor.execute(
-                "UPDATE subjects_personaldataitem SET deleted_at = now()"
-                " WHERE id = ANY(%s::bigint[]) AND deleted_at IS NULL RETURNING id, subject_id",
-                [by_method[DestructionMethod.DELETE]],
+                _BATCH_SQL,
+                {
+                    "run": run.pk,
+                    "after": after,
+                    "through": through,
+                    "tz": timezone.get_default_timezone_name(),
+                },
             )
-            ended += [(pk, subject, DestructionMethod.DELETE) for pk, subject in cursor.fetchall()]
-            anonymised = by_method[DestructionMethod.ANONYMISE]
-            if anonymised:
-                cursor.execute(
-                    """
-                    INSERT INTO retention_anonymisedfact
-                           (category_id, purpose_id, collected_year, anonymised_at, run_id)
-                    SELECT category_id, purpose_id,
-                           EXTRACT(YEAR FROM collected_at AT TIME ZONE %s), now(), %s
-                      FROM subjects_personaldataitem WHERE id = ANY(%s::bigint[])
-                    """,
-                    [timezone.get_default_timezone_name(), run.pk, anonymised],
-                )
-            gone = by_method[DestructionMethod.DESTROY] + anonymised
-            cursor.execute(
-                "DELETE FROM subjects_historicalpersonaldataitem WHERE id = ANY(%s::bigint[])",
-                [gone],
-            )
-            if gone:
-                methods = {item_id: method for item_id, _subject_id, method in targets}
-                cursor.execute(
-                    "DELETE FROM subjects_personaldataitem WHERE id = ANY(%s::bigint[])"
-                    " RETURNING id, subject_id",
-                    [gone],
-                )
-                ended += [(pk, subject, methods[pk]) for pk, subject in cursor.fetchall()]
-            cursor.execute(
-                "SELECT id, uuid FROM subjects_datasubject WHERE id = ANY(%s::bigint[])",
-                [subject_ids],
-            )
-            uuids = dict(cursor.fetchall())
-        emptied = _emptied_subjects(subject_ids)
+            count, deleted, destroyed, anonymised = cursor.fetchone()
+            cursor.execute("RESET enable_nestloop")
+            cursor.execute(_EMPTIED_SQL, [run.pk, after, through])
+            emptied = [pk for (pk,) in cursor.fetchall()]
         requested = subject_services.subjects_destruction_request(subject_ids=emptied)
+        # The ledger commits first: a crash from here on leaves it ahead, never behind.
         last_id = ledger.ledger_write(
             run_uuid=run.uuid,
-            items=[(pk, uuids[subject], method) for pk, subject, method in sorted(ended)],
+            deleted=deleted,
+            destroyed=destroyed,
+            anonymised=anonymised,
             subjects=requested,
         )
         ledger.mark_advance(last_id)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE retention_destructionrun SET done_through = %s, batches = batches + 1,"
+                " progress_at = now() WHERE id = %s",
+                [through, run.pk],
+            )
     # Keys, identifiers, interactions and files of the emptied subjects: after the commit.
     subject_services.subjects_destruction_complete(subject_ids=[pk for pk, _uuid in requested])
-    return len(targets)
+    return count
 
 
 def _named_subjects_destroy(run: DestructionRun) -> None:
@@ -219,23 +267,33 @@ def _interrupted_subjects_complete(run: DestructionRun) -> None:
             [run.pk, run.subject_ids],
         )
         pending = [pk for (pk,) in cursor.fetchall()]
-    for start in range(0, len(pending), BATCH_SIZE):
-        subject_services.subjects_destruction_complete(
-            subject_ids=pending[start : start + BATCH_SIZE]
-        )
+    size = batch_size()
+    for start in range(0, len(pending), size):
+        subject_services.subjects_destruction_complete(subject_ids=pending[start : start + size])
 
 
 def affected_ids_digest(run: DestructionRun) -> str:
-    """SHA-256 over the run's item ids in ascending order, one per line, read streaming."""
+    """SHA-256 over the run's item ids in ascending order, one per line, read in chunks
+    (PostgreSQL writes each chunk's text; memory stays flat)."""
     digest = hashlib.sha256()
-    with connection.chunked_cursor() as cursor:
-        cursor.execute(
-            "SELECT item_id FROM retention_destructiontarget WHERE run_id = %s ORDER BY item_id",
-            [run.pk],
-        )
-        while rows := cursor.fetchmany(_DIGEST_CHUNK):
-            digest.update("".join(f"{item_id}\n" for (item_id,) in rows).encode())
-    return digest.hexdigest()
+    after = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_ALONG_THE_INDEX)
+        while True:
+            cursor.execute(
+                """
+                SELECT max(item_id), array_agg(item_id ORDER BY item_id)::text
+                  FROM (SELECT item_id FROM retention_destructiontarget
+                         WHERE run_id = %s AND item_id > %s ORDER BY run_id, item_id LIMIT %s) t
+                """,
+                [run.pk, after, _DIGEST_CHUNK],
+            )
+            after, ids = cursor.fetchone()
+            if after is None:
+                cursor.execute(_PLANNER_DEFAULTS)
+                return digest.hexdigest()
+            # '{1,2,3}' becomes '1\n2\n3\n': each id on a line of its own.
+            digest.update(ids[1:-1].replace(",", "\n").encode() + b"\n")
 
 
 def _run_finish(run_id: int) -> DestructionRun:
@@ -291,17 +349,8 @@ def run_execute(*, run_id: int) -> DestructionRun:
     _pending_held_drop(run)
     run.refresh_from_db()
     _interrupted_subjects_complete(run)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT COALESCE(max(batch), 0) FROM retention_destructiontarget WHERE run_id = %s",
-            [run.pk],
-        )
-        (number,) = cursor.fetchone()
-    after = [-1]  # the last item id claimed; a resumed run reads its done targets once
-    while True:
-        number += 1
-        if not _batch_execute(run, number, after):
-            break
+    while _batch_execute(run):
+        pass
     _named_subjects_destroy(run)
     return _run_finish(run.pk)
 

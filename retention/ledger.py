@@ -1,19 +1,23 @@
 """The ledger of destroyed ids: a restore never brings destroyed data back into use.
 
-Every item the destruction service ends and every subject it destroys gets a
-DestroyedRecord in the key database (ids and uuids only, never data), written before the
-data transaction that ends them commits: a crash leaves the ledger ahead of the data,
-never behind. Each schema keeps in LedgerMark how far it has applied the ledger. A data
-backup restored afterwards carries an older mark: the portal refuses to serve that
-controller (retention.middleware) until ``manage.py destruction_replay`` has applied the
-ledger again and advanced the mark.
+Every destruction batch gets ONE DestroyedBatch row in the key database: the ids of the
+items it ended, by method, and the ids and uuids of the subjects it destroyed as a whole
+(ids and uuids only, never data). The row commits before the data transaction that ends
+them does: a crash leaves the ledger ahead of the data, never behind. Each schema keeps
+in LedgerMark the last ledger row it has applied. A data backup restored afterwards
+carries an older mark: the portal refuses to serve that controller (retention.middleware)
+until ``manage.py destruction_replay`` has applied the ledger again and advanced the mark.
 
 Batches of one schema write the ledger and advance the mark under one advisory lock
-(ledger_lock), so ledger ids and marks of one schema advance in the same order.
+(ledger_lock), so ledger ids and marks of one schema advance in the same order. The id
+arrays travel as PostgreSQL array text from the data database to the key database and
+back: a batch's ids are never Python integers, and only one batch is in memory.
+
+When a controller's schema is dropped at the end of its contract, ledger_forget_schema()
+removes its rows, so a controller created later under the same name starts with none.
 """
 
 import logging
-from collections.abc import Iterable
 from datetime import datetime
 
 from django.conf import settings
@@ -22,16 +26,16 @@ from django.db import connection, connections, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from config.kvkk import DestructionMethod
-from retention.models import DestroyedRecord, LedgerMark
+from retention.models import DestroyedBatch, LedgerMark
 from subjects import services as subject_services
 from subjects.crypto import KEYS_DATABASE
 
 logger = logging.getLogger(__name__)
 
 LEDGER_LOCK_CLASS = 0x4C454447  # "LEDG"
-REPLAY_CHUNK = 5000
 _CACHE_KEY = "retention-ledger-last:{schema}"
+_TABLE = DestroyedBatch._meta.db_table
+EMPTY = "{}"
 
 
 def ledger_lock() -> None:
@@ -56,44 +60,47 @@ def ledger_busy() -> bool:
     return not acquired
 
 
+def _array(ids) -> str | list:
+    """Ids as given: PostgreSQL array text ('{1,2}') passes through, a list is bound."""
+    return EMPTY if ids is None else ids
+
+
 def ledger_write(
     *,
     run_uuid,
-    items: Iterable[tuple[int, object, str]] = (),
-    subjects: Iterable[tuple[int, object]] = (),
+    deleted="{}",
+    destroyed="{}",
+    anonymised="{}",
+    subjects=(),
     when: datetime | None = None,
 ) -> int | None:
-    """Record ended items (id, subject uuid, method) and destroyed subjects (id, uuid) in
-    the key database, committed at once; returns the last ledger id written."""
-    when = when or timezone.now()
-    kinds, ids, uuids, methods = [], [], [], []
-    for item_id, subject_uuid, method in items:
-        kinds.append(DestroyedRecord.Kind.ITEM)
-        ids.append(item_id)
-        uuids.append(subject_uuid)
-        methods.append(method)
-    for subject_id, subject_uuid in subjects:
-        kinds.append(DestroyedRecord.Kind.SUBJECT)
-        ids.append(subject_id)
-        uuids.append(subject_uuid)
-        methods.append(DestructionMethod.DESTROY)
-    if not ids:
+    """Record one batch in the key database, committed at once; returns its ledger id (None
+    when it ended nothing). ``deleted``, ``destroyed`` and ``anonymised`` are the ended
+    item ids by method (a list, or PostgreSQL array text); ``subjects`` the (id, uuid) of
+    the subjects destroyed as a whole."""
+    subjects = list(subjects)
+    deleted, destroyed, anonymised = _array(deleted), _array(destroyed), _array(anonymised)
+    if not subjects and all(ids in (EMPTY, []) for ids in (deleted, destroyed, anonymised)):
         return None
-    # One statement for the whole batch, in the order given (ids ascend with it).
     with transaction.atomic(using=KEYS_DATABASE), connections[KEYS_DATABASE].cursor() as cursor:
         cursor.execute(
             f"""
-            WITH written AS (
-                INSERT INTO {DestroyedRecord._meta.db_table}
-                       (schema_name, run_uuid, kind, object_id, subject_uuid, method, destroyed_at)
-                SELECT %s, %s, x.kind, x.object_id, x.subject_uuid, x.method, %s
-                  FROM unnest(%s::text[], %s::bigint[], %s::uuid[], %s::text[]) WITH ORDINALITY
-                       AS x(kind, object_id, subject_uuid, method, n)
-                 ORDER BY x.n
-                RETURNING id)
-            SELECT max(id) FROM written
+            INSERT INTO {_TABLE} (schema_name, run_uuid, destroyed_at, deleted_ids,
+                                  destroyed_ids, anonymised_ids, subject_ids, subject_uuids)
+            VALUES (%s, %s, %s, %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[],
+                    %s::uuid[])
+            RETURNING id
             """,  # noqa: S608 (the model's own table name, bound parameters)
-            [connection.schema_name, run_uuid, when, kinds, ids, uuids, methods],
+            [
+                connection.schema_name,
+                run_uuid,
+                when or timezone.now(),
+                deleted,
+                destroyed,
+                anonymised,
+                [subject_id for subject_id, _uuid in subjects],
+                [subject_uuid for _id, subject_uuid in subjects],
+            ],
         )
         return cursor.fetchone()[0]
 
@@ -126,7 +133,7 @@ def ledger_last(schema_name: str, *, cached: bool = False) -> int:
         if value is not None:
             return value
     value = (
-        DestroyedRecord.objects.using(KEYS_DATABASE)
+        DestroyedBatch.objects.using(KEYS_DATABASE)
         .filter(schema_name=schema_name)
         .aggregate(last=Max("id"))["last"]
         or 0
@@ -137,7 +144,18 @@ def ledger_last(schema_name: str, *, cached: bool = False) -> int:
 
 
 def ledger_forget(schema_name: str) -> None:
+    """Drop the cached last ledger id of a schema (read it again on the next request)."""
     cache.delete(_CACHE_KEY.format(schema=schema_name))
+
+
+def ledger_forget_schema(schema_name: str) -> int:
+    """Remove a dropped schema's ledger (the end of its contract): a controller created
+    later under the same name must not look behind it. Returns the batches removed."""
+    removed, _ = (
+        DestroyedBatch.objects.using(KEYS_DATABASE).filter(schema_name=schema_name).delete()
+    )
+    ledger_forget(schema_name)
+    return removed
 
 
 def schema_behind() -> bool:
@@ -149,26 +167,18 @@ def schema_behind() -> bool:
     return not ledger_busy()
 
 
-def _replay_chunk(records: list[tuple]) -> list[int]:
-    """Apply one chunk of ledger records (id, kind, object_id, method, run_uuid) to the
-    current schema, in the caller's transaction; returns the subjects to complete."""
-    items = {method: [] for method in DestructionMethod.values}
-    anonymised_runs = []
-    subjects = []
-    for _id, kind, object_id, method, run_uuid in records:
-        if kind == DestroyedRecord.Kind.SUBJECT:
-            subjects.append(object_id)
-        else:
-            items[method].append(object_id)
-            if method == DestructionMethod.ANONYMISE:
-                anonymised_runs.append(str(run_uuid))
+def _replay_batch(batch: tuple) -> list[int]:
+    """Apply one ledger batch (id, run_uuid, deleted, destroyed, anonymised, subject_ids as
+    array text) to the current schema, in the caller's transaction; returns the subjects
+    to complete."""
+    _id, run_uuid, deleted, destroyed, anonymised, subject_ids = batch
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE subjects_personaldataitem SET deleted_at = now()"
             " WHERE id = ANY(%s::bigint[]) AND deleted_at IS NULL",
-            [items[DestructionMethod.DELETE]],
+            [deleted],
         )
-        if items[DestructionMethod.ANONYMISE]:
+        if anonymised != EMPTY:
             # The facts of the restored run survive only if the restored data still has it.
             cursor.execute(
                 """
@@ -176,47 +186,56 @@ def _replay_chunk(records: list[tuple]) -> list[int]:
                        (category_id, purpose_id, collected_year, anonymised_at, run_id)
                 SELECT i.category_id, i.purpose_id,
                        EXTRACT(YEAR FROM i.collected_at AT TIME ZONE %s), now(), r.id
-                  FROM unnest(%s::bigint[], %s::uuid[]) AS x(item_id, run_uuid)
-                  JOIN subjects_personaldataitem i ON i.id = x.item_id
-                  JOIN retention_destructionrun r ON r.uuid = x.run_uuid
+                  FROM subjects_personaldataitem i
+                  JOIN retention_destructionrun r ON r.uuid = %s
+                 WHERE i.id = ANY(%s::bigint[])
                 """,
-                [
-                    timezone.get_default_timezone_name(),
-                    items[DestructionMethod.ANONYMISE],
-                    anonymised_runs,
-                ],
+                [timezone.get_default_timezone_name(), run_uuid, anonymised],
             )
-        gone = items[DestructionMethod.DESTROY] + items[DestructionMethod.ANONYMISE]
-        cursor.execute(
-            "DELETE FROM subjects_historicalpersonaldataitem WHERE id = ANY(%s::bigint[])", [gone]
-        )
-        cursor.execute("DELETE FROM subjects_personaldataitem WHERE id = ANY(%s::bigint[])", [gone])
+        for gone in (destroyed, anonymised):
+            cursor.execute(
+                "DELETE FROM subjects_historicalpersonaldataitem WHERE id = ANY(%s::bigint[])",
+                [gone],
+            )
+            cursor.execute(
+                "DELETE FROM subjects_personaldataitem WHERE id = ANY(%s::bigint[])", [gone]
+            )
+        cursor.execute("SELECT unnest(%s::bigint[])", [subject_ids])
+        subjects = [pk for (pk,) in cursor.fetchall()]
     subject_services.subjects_destruction_request(subject_ids=subjects)
     return subjects
 
 
 def destruction_replay() -> dict:
-    """Re-apply the current schema's ledger past its mark (after a restore); returns counts."""
+    """Re-apply the current schema's ledger past its mark (after a restore), one ledger
+    batch per transaction; returns counts."""
     schema = connection.schema_name
     applied = {"records": 0, "subjects": 0}
     while True:
         start = mark_applied()
-        records = list(
-            DestroyedRecord.objects.using(KEYS_DATABASE)
-            .filter(schema_name=schema, id__gt=start)
-            .order_by("id")
-            .values_list("id", "kind", "object_id", "method", "run_uuid")[:REPLAY_CHUNK]
-        )
-        if not records:
+        with connections[KEYS_DATABASE].cursor() as cursor:
+            cursor.execute(
+                f"""
+                SELECT id, run_uuid, deleted_ids::text, destroyed_ids::text,
+                       anonymised_ids::text, subject_ids::text,
+                       cardinality(deleted_ids) + cardinality(destroyed_ids)
+                       + cardinality(anonymised_ids) + cardinality(subject_ids)
+                  FROM {_TABLE} WHERE schema_name = %s AND id > %s ORDER BY id LIMIT 1
+                """,  # noqa: S608 (the model's own table name, bound parameters)
+                [schema, start],
+            )
+            row = cursor.fetchone()
+        if row is None:
             break
+        *batch, records = row
         with transaction.atomic():
             ledger_lock()
-            subjects = _replay_chunk(records)
-            mark_advance(records[-1][0])
+            subjects = _replay_batch(tuple(batch))
+            mark_advance(batch[0])
         # Keys are gone already (the key database is not restored): what the restored data
         # still holds of these subjects goes now.
         subject_services.subjects_destruction_complete(subject_ids=subjects)
-        applied["records"] += len(records)
+        applied["records"] += records
         applied["subjects"] += len(subjects)
     ledger_forget(schema)
     if applied["records"]:

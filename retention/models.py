@@ -5,12 +5,13 @@ The inventory's groups, categories and purposes live in the register (subjects);
 retention adds to them: a rule per data category, the controller's settings,
 versions of the storage-and-destruction policy, legal holds, and the runs of the
 one destruction service with their signed minutes. The ledger of destroyed ids
-lives in the key database (DestroyedRecord), where data backups cannot roll it back.
+lives in the key database (DestroyedBatch), where data backups cannot roll it back.
 """
 
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -257,6 +258,12 @@ class DestructionRun(models.Model):
     # as a whole once nothing of it remains; a reference hold finds an application's
     # subjects here (retention.selectors).
     subject_ids = models.JSONField(default=list, blank=True)
+    # How far the execution got: its targets are ended in ascending item id, so every target
+    # up to this item id is ended and none above it. Each batch advances it in its own
+    # transaction, together with its data (exactly once, resumable).
+    done_through = models.BigIntegerField(default=0)
+    batches = models.PositiveIntegerField(default=0)  # batches executed
+    progress_at = models.DateTimeField(null=True, blank=True)  # the last batch's commit
     history = History()
 
     class Meta:
@@ -270,23 +277,20 @@ class DestructionRun(models.Model):
 
 class DestructionTarget(models.Model):
     """An item a run will end, fixed when the run is scanned: the run destroys exactly these,
-    batch by batch; a batch marks its rows done in the same transaction (exactly once)."""
+    batch by batch in ascending item id; a target is done once the run's ``done_through``
+    reached its item id (advanced in the batch's own transaction: exactly once)."""
 
     run = models.ForeignKey(DestructionRun, on_delete=models.CASCADE, related_name="targets")
     item_id = models.BigIntegerField()  # a PersonalDataItem, which the run removes
     subject_id = models.BigIntegerField()
     category_id = models.BigIntegerField()
     method = models.CharField(max_length=20, choices=DestructionMethod.choices)
-    batch = models.PositiveIntegerField(null=True, blank=True)
-    done_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
+            # Also the path of every batch: the next targets after the run's done_through.
             models.UniqueConstraint(fields=["run", "item_id"], name="one_target_per_item_and_run")
         ]
-        # No index holds done_at: marking a target done is then a HOT update (the table keeps
-        # free room per page, migration 0004), the pending ones are found along the unique
-        # (run, item_id) index from the last item done (retention.destruction).
 
     def __str__(self) -> str:
         return f"item {self.item_id} of run {self.run_id}"
@@ -339,33 +343,33 @@ class LedgerMark(models.Model):
     serve until `manage.py destruction_replay` has caught up."""
 
     singleton = models.BooleanField(default=True, unique=True, editable=False)
-    applied_through = models.BigIntegerField(default=0)  # the last DestroyedRecord id applied
+    applied_through = models.BigIntegerField(default=0)  # the last DestroyedBatch id applied
 
     def __str__(self) -> str:
         return f"ledger applied through {self.applied_through}"
 
 
-class DestroyedRecord(models.Model):
-    """The ledger of destroyed ids (key database): ids and uuids only, never data. Data
-    backups cannot roll it back, so a restore never brings destroyed data back into use."""
-
-    class Kind(models.TextChoices):
-        ITEM = "item", _("personal-data item")
-        SUBJECT = "subject", _("data subject")
+class DestroyedBatch(models.Model):
+    """The ledger of destroyed ids (key database): one row per destruction batch, holding ids
+    and uuids only, never data. Data backups cannot roll it back, so a restore never brings
+    destroyed data back into use (retention.ledger)."""
 
     schema_name = models.CharField(max_length=63)
     run_uuid = models.UUIDField()
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    object_id = models.BigIntegerField()
-    subject_uuid = models.UUIDField(null=True, blank=True)
-    method = models.CharField(max_length=20, choices=DestructionMethod.choices)
     destroyed_at = models.DateTimeField()
+    # The items the batch ended, by method.
+    deleted_ids = ArrayField(models.BigIntegerField(), default=list)
+    destroyed_ids = ArrayField(models.BigIntegerField(), default=list)
+    anonymised_ids = ArrayField(models.BigIntegerField(), default=list)
+    # The subjects it destroyed as a whole (nothing of them remained), with their uuids.
+    subject_ids = ArrayField(models.BigIntegerField(), default=list)
+    subject_uuids = ArrayField(models.UUIDField(), default=list)
 
     class Meta:
-        indexes = [models.Index(fields=["schema_name", "id"], name="ledger_schema_idx")]
+        indexes = [models.Index(fields=["schema_name", "id"], name="ledger_batch_schema_idx")]
 
     def __str__(self) -> str:
-        return f"{self.schema_name}: {self.kind} {self.object_id}"
+        return f"{self.schema_name}: batch {self.pk}"
 
 
 class MinutesPurge(models.Model):

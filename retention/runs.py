@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import connection, connections, transaction
-from django.db.models import Max, Q
+from django.db.models import Q
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -307,13 +307,13 @@ def runs_stalled(*, now: datetime | None = None):
     return (
         DestructionRun.objects.filter(status__in=(Status.APPROVED, Status.RUNNING))
         .annotate(
-            progress_at=Greatest(
+            last_moved_at=Greatest(
                 Coalesce("approved_at", "created_at"),
                 Coalesce("started_at", "created_at"),
-                Coalesce(Max("targets__done_at"), "created_at"),
+                Coalesce("progress_at", "created_at"),
             )
         )
-        .filter(progress_at__lt=since)
+        .filter(last_moved_at__lt=since)
         .order_by("pk")
     )
 

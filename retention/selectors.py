@@ -151,3 +151,9 @@ def subject_holds(*, subject_ids: list[int], reason: str = "", now: datetime | N
         cursor.execute(sql, params(now=now, reason=reason, subject_ids=list(subject_ids)))
         ids = {hold_id for (hold_id,) in cursor.fetchall()}
     return LegalHold.objects.filter(pk__in=ids).order_by("pk")
+
+
+def targets_done(*, run) -> int:
+    """How many of a run's targets are ended: those up to its done_through (batches end
+    them in ascending item id)."""
+    return run.targets.filter(item_id__lte=run.done_through).count()

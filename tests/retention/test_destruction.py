@@ -8,9 +8,9 @@ from django_tenants.utils import tenant_context
 
 from audit.models import Action, AuditEntry
 from retention import destruction, scan, selectors
-from retention.models import AnonymisedFact, DestructionMinutes, DestructionRun
+from retention.models import AnonymisedFact, DestroyedBatch, DestructionMinutes, DestructionRun
 from subjects import selectors as subject_selectors
-from subjects.crypto import subject_cipher_of
+from subjects.crypto import KEYS_DATABASE, subject_cipher_of
 from subjects.models import (
     DataSubject,
     Interaction,
@@ -249,16 +249,18 @@ def test_a_run_writes_one_log_entry_and_one_minutes_and_running_it_again_changes
         assert all(DataSubject.objects.get(pk=s.pk).key_destroyed_at for s in subjects)
 
 
-def test_batches_are_small_and_each_ends_its_own_targets(acme, monkeypatch):
-    monkeypatch.setattr(destruction, "BATCH_SIZE", 2)
+def test_batches_are_small_and_each_ends_its_own_targets(acme, settings):
+    settings.RETENTION_BATCH_SIZE = 2
     with tenant_context(acme):
         rule("contact", period=1)
-        for _ in range(5):
-            subject(item("contact", collected=years_ago(3)))
+        people = [subject(item("contact", collected=years_ago(3))) for _ in range(5)]
+        expired = sorted(i.pk for person in people for i in items_of(person))
         run = _periodic()
-        batches = sorted(set(run.targets.values_list("batch", flat=True)))
-        assert batches == [1, 2, 3]
-        assert not run.targets.filter(done_at__isnull=True).exists()
+        batches = DestroyedBatch.objects.using(KEYS_DATABASE).filter(run_uuid=run.uuid)
+        ended = [sorted(batch.destroyed_ids) for batch in batches.order_by("pk")]
+        assert run.batches == 3 and [len(ids) for ids in ended] == [2, 2, 1]
+        assert sorted(pk for ids in ended for pk in ids) == expired
+        assert selectors.targets_done(run=run) == run.targets.count() == 5
 
 
 def test_an_unapproved_run_is_not_executed(acme):

@@ -10,8 +10,8 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import tenant_context
 
-from retention import destruction, ledger, scan
-from retention.models import DestroyedRecord, DestructionRun, LedgerMark
+from retention import destruction, ledger, scan, selectors
+from retention.models import DestroyedBatch, DestructionRun, LedgerMark
 from subjects import services
 from subjects.crypto import KEYS_DATABASE
 from subjects.models import DataSubject, PersonalDataItem, SubjectIdentifier
@@ -41,12 +41,18 @@ def test_the_ledger_names_ids_only_and_the_mark_follows_it(acme):
         run = destruction.run_execute(
             run_id=approve(scan.run_scan(kind=DestructionRun.Kind.PERIODIC)).pk
         )
-        records = DestroyedRecord.objects.using(KEYS_DATABASE).filter(run_uuid=run.uuid)
-        assert {(r.kind, r.object_id, r.subject_uuid) for r in records} == {
-            ("item", expired.pk, person.uuid),
-            ("subject", person.pk, person.uuid),
-        }
-        assert LedgerMark.objects.get().applied_through == max(r.pk for r in records)
+        [batch] = DestroyedBatch.objects.using(KEYS_DATABASE).filter(run_uuid=run.uuid)
+        assert (batch.destroyed_ids, batch.deleted_ids, batch.anonymised_ids) == (
+            [expired.pk],
+            [],
+            [],
+        )
+        assert (batch.subject_ids, batch.subject_uuids) == ([person.pk], [person.uuid])
+        assert {f.name for f in DestroyedBatch._meta.fields} == {
+            "id", "schema_name", "run_uuid", "destroyed_at", "deleted_ids", "destroyed_ids",
+            "anonymised_ids", "subject_ids", "subject_uuids",
+        }  # fmt: skip
+        assert LedgerMark.objects.get().applied_through == batch.pk
         assert not ledger.schema_behind()
 
 
@@ -123,7 +129,8 @@ def test_a_batch_that_dies_before_its_commit_leaves_the_ledger_ahead_until_it_re
             destruction.run_execute(run_id=run.pk)
         # the ledger was written, the data transaction was not: the portal would refuse
         assert items_of(person) and ledger.schema_behind()
-        assert not run.targets.filter(done_at__isnull=False).exists()
+        run.refresh_from_db()
+        assert selectors.targets_done(run=run) == 0
 
         monkeypatch.setattr(ledger, "mark_advance", advance)
         run = destruction.run_execute(run_id=run.pk)
@@ -157,3 +164,22 @@ def test_a_subject_whose_destruction_was_interrupted_is_finished_when_the_run_re
         person.refresh_from_db()
         assert run.status == DestructionRun.Status.DONE and person.key_destroyed_at
         assert not SubjectIdentifier.objects.filter(subject=person).exists()
+
+
+def test_a_dropped_schemas_ledger_is_forgotten_so_a_new_controller_of_that_name_is_not_behind(
+    acme,
+):
+    with tenant_context(acme):
+        rule("contact", period=1)
+        subject(item("contact", collected=years_ago(3)))
+        destruction.run_execute(run_id=approve(scan.run_scan(kind=DestructionRun.Kind.PERIODIC)).pk)
+        schema = connection.schema_name
+        # the schema is dropped and a controller of the same name starts afresh: no mark yet
+        LedgerMark.objects.all().delete()
+        assert ledger.schema_behind()
+
+        removed = ledger.ledger_forget_schema(schema)
+
+        assert removed == 1
+        assert not DestroyedBatch.objects.using(KEYS_DATABASE).filter(schema_name=schema).exists()
+        assert not ledger.schema_behind()

@@ -3,7 +3,7 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from retention.ledger import destruction_replay
-from retention.models import DestroyedRecord
+from retention.models import DestroyedBatch
 from subjects.crypto import KEYS_DATABASE
 
 
@@ -30,7 +30,7 @@ class Command(BaseCommand):
         else:
             schemas = sorted(
                 name
-                for name in DestroyedRecord.objects.using(KEYS_DATABASE)
+                for name in DestroyedBatch.objects.using(KEYS_DATABASE)
                 .values_list("schema_name", flat=True)
                 .distinct()
                 if _schema_exists(name)
