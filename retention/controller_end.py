@@ -8,7 +8,7 @@ everything of the controller that the schema drop would leave behind:
 - its keys in the key database: the ControllerKey and every SubjectDataKey. Without
   them no copy of its values (data backups, history tables) can be decrypted again;
 - its attachment files and data-return exports under its media prefix ``<schema>/``;
-- its entries in the ledger of destroyed ids (DestroyedRecord). The ledger exists to
+- its entries in the ledger of destroyed ids (DestroyedBatch). The ledger exists to
   re-apply item and subject destructions after a data restore. Once the controller's
   keys are gone, a restored copy of its schema cannot be read by anyone (crypto-shredding
   covers the whole controller), and its tenant row says it is destroyed, so the portal
@@ -26,7 +26,7 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from psycopg import sql
 
-from retention.models import DestroyedRecord
+from retention import ledger
 from subjects.crypto import KEYS_DATABASE, forget_keyrings
 from subjects.models import (
     ControllerKey,
@@ -103,9 +103,7 @@ def controller_data_destroy(*, schema_name: str) -> dict[str, int]:
         controller_keys, _ = (
             ControllerKey.objects.using(KEYS_DATABASE).filter(schema_name=schema_name).delete()
         )
-        ledger_entries, _ = (
-            DestroyedRecord.objects.using(KEYS_DATABASE).filter(schema_name=schema_name).delete()
-        )
+    ledger_entries = ledger.ledger_forget_schema(schema_name)
     forget_keyrings()
     files_deleted = _media_delete(schema_name)
     logger.warning(
