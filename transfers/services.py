@@ -551,26 +551,31 @@ def export_record(
     note: str = "",
 ) -> Transfer | None:
     """Logs an export of personal data that leaves the portal (C6), handed to the controller
-    itself (the processor's own users are the controller's staff). Nothing is recorded when the export holds no subject.
+    itself (the portal's users are the controller's staff). Nothing is recorded when the
+    export holds no subject.
 
     Call it in the transaction that reads the data, before the file is handed out.
     """
     ids = sorted({int(i) for i in subject_ids})
     if not ids:
         return None
+    chunks = [ids[i : i + 10000] for i in range(0, len(ids), 10000)]
     if category_ids is None:
-        category_ids = (
-            DataCategory.objects.filter(items__subject_id__in=ids)
-            .values_list("id", flat=True)
-            .distinct()
-        )
+        category_ids = {
+            pk
+            for chunk in chunks
+            for pk in DataCategory.objects.filter(items__subject_id__in=chunk).values_list(
+                "id", flat=True
+            )
+        }
     categories = list(DataCategory.objects.filter(pk__in=list(category_ids)))
-    uuids = [
-        str(u)
-        for u in DataSubject.objects.filter(pk__in=ids)
-        .order_by("id")
-        .values_list("uuid", flat=True)
-    ]
+    found = {}
+    for chunk in chunks:
+        found.update(DataSubject.objects.filter(pk__in=chunk).values_list("id", "uuid"))
+    ids = [i for i in ids if i in found]
+    uuids = [str(found[i]) for i in ids]
+    if not ids:
+        return None
     recipient = controller_recipient()
     now = timezone.now()
     return _transfer_save(
