@@ -6,14 +6,16 @@ need decryption, and every such read is a processing act: it is logged with
 the purpose the reader stated.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from audit.models import Action
 from audit.services import audit_entry_create
@@ -30,10 +32,13 @@ from subjects.crypto import (
 )
 from subjects.exports import export_announce
 from subjects.models import (
+    Consent,
     DataSubject,
     IdentifierKind,
     Interaction,
     PersonalDataItem,
+    PrivacyNotice,
+    ProcessingPurpose,
     SubjectIdentifier,
 )
 from subjects.validation import NORMALIZERS
@@ -291,3 +296,113 @@ def attachment_export(
         request=request,
     )
     return name, content
+
+
+# --- Explicit consent (açık rıza) -------------------------------------------------------
+
+
+def _purpose_filter(purpose: ProcessingPurpose | int | str) -> Q:
+    if isinstance(purpose, ProcessingPurpose):
+        return Q(purpose_id=purpose.pk)
+    if isinstance(purpose, int):
+        return Q(purpose_id=purpose)
+    return Q(purpose__code=purpose)
+
+
+def consents_valid_q(*, at: datetime) -> Q:
+    """Consents given by ``at`` and not withdrawn by then."""
+    return Q(given_at__lte=at) & (Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gt=at))
+
+
+def consent_valid(
+    *,
+    subject_ids: Iterable[int],
+    purpose: ProcessingPurpose | int | str,
+    at: datetime | None = None,
+) -> set[int]:
+    """The subjects among ``subject_ids`` with a valid, unwithdrawn explicit consent for the
+    purpose at ``at`` (now by default). One query, whatever the number of subjects.
+
+    ``purpose`` is a ProcessingPurpose, its id or its code. Subjects whose data has been
+    destroyed have no valid consent.
+    """
+    ids = list(subject_ids)
+    if not ids:
+        return set()
+    at = at or timezone.now()
+    return set(
+        Consent.objects.filter(
+            _purpose_filter(purpose),
+            consents_valid_q(at=at),
+            subject_id__in=ids,
+            subject__destruction_requested_at__isnull=True,
+            subject__key_destroyed_at__isnull=True,
+        ).values_list("subject_id", flat=True)
+    )
+
+
+def consent_pairs(
+    *, pairs: Iterable[tuple[int, int]], at: datetime | None = None
+) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
+    """For (subject id, purpose id) pairs: those with a valid consent at ``at``, and those
+    whose consents were all withdrawn. One query for the whole batch."""
+    pairs = set(pairs)
+    if not pairs:
+        return set(), set()
+    at = at or timezone.now()
+    subject_ids = {subject_id for subject_id, _purpose in pairs}
+    purpose_ids = {purpose_id for _subject, purpose_id in pairs}
+    valid, withdrawn = set(), set()
+    rows = Consent.objects.filter(
+        subject_id__in=subject_ids, purpose_id__in=purpose_ids
+    ).values_list("subject_id", "purpose_id", "given_at", "withdrawn_at")
+    for subject_id, purpose_id, given_at, withdrawn_at in rows:
+        pair = (subject_id, purpose_id)
+        if pair not in pairs:
+            continue
+        if given_at <= at and (withdrawn_at is None or withdrawn_at > at):
+            valid.add(pair)
+        elif withdrawn_at is not None and withdrawn_at <= at:
+            withdrawn.add(pair)
+    return valid, withdrawn - valid
+
+
+def subject_consents(*, subject: DataSubject) -> QuerySet[Consent]:
+    return subject.consents.select_related("purpose", "notice").order_by("-given_at", "-pk")
+
+
+def notice_list() -> QuerySet[PrivacyNotice]:
+    return PrivacyNotice.objects.annotate(consent_count=Count("consents")).order_by("-version")
+
+
+def notice_current() -> PrivacyNotice | None:
+    return PrivacyNotice.objects.order_by("-version").first()
+
+
+def consents_withdrawn_recently(*, days: int = 30, now: datetime | None = None):
+    since = (now or timezone.now()) - timedelta(days=days)
+    return (
+        Consent.objects.filter(withdrawn_at__gte=since)
+        .select_related("purpose", "subject")
+        .order_by("-withdrawn_at")
+    )
+
+
+def special_category_summary() -> list[dict]:
+    """Special-category items held (not ended), counted by category and legal basis."""
+    rows = (
+        PersonalDataItem.objects.filter(deleted_at__isnull=True)
+        .exclude(category__special_category="")
+        .values("category__name", "category__special_category", "legal_basis")
+        .annotate(count=Count("*"))
+        .order_by("category__name", "legal_basis")
+    )
+    return [
+        {
+            "category": row["category__name"],
+            "legal_basis": row["legal_basis"],
+            "legal_basis_label": LegalBasis(row["legal_basis"]).label,
+            "count": row["count"],
+        }
+        for row in rows
+    ]

@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.models import Action
 from audit.services import audit_entry_create
 from config.errors import PortalError
+from config.kvkk import LegalBasis
 from subjects import crypto
 from subjects.bulk import copy_rows, history_record, reserve_ids
 from subjects.crypto import (
@@ -41,10 +42,13 @@ from subjects.crypto import (
     keyring,
 )
 from subjects.models import (
+    Consent,
+    ConsentChannel,
     DataSubject,
     IdentifierKind,
     Interaction,
     PersonalDataItem,
+    PrivacyNotice,
     ProcessingPurpose,
     SubjectGroup,
     SubjectIdentifier,
@@ -61,6 +65,7 @@ from subjects.validation import (
     SubjectInput,
     item_check,
     items_validate,
+    parse_moment,
     relationship_end_clean,
 )
 
@@ -857,3 +862,332 @@ def destruction_resume() -> int:
         )
         finished += 1
     return finished
+
+
+# --- Explicit consent and privacy notices (C10) ----------------------------------------
+
+CONSENT_EVIDENCE_TYPES = {
+    b"%PDF-": "application/pdf",
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"\xff\xd8\xff": "image/jpeg",
+}
+EVIDENCE_TOO_LARGE = _("The evidence file is larger than %(limit)s.")
+EVIDENCE_WRONG_TYPE = _("The evidence must be a PDF, PNG or JPEG file.")
+EVIDENCE_REQUIRED = _(
+    "Give the evidence of the consent: upload the signed form or recording, or enter a "
+    "reference (form number, call recording id)."
+)
+EVIDENCE_REFERENCE_TOO_LONG = _("The evidence reference is at most 200 characters.")
+UNKNOWN_CHANNEL = _("Unknown channel. Use one of: %(codes)s.")
+GIVEN_REQUIRED = _("The time the consent was given is required, e.g. 2025-03-01T10:00:00+03:00.")
+GIVEN_IN_FUTURE = _("The consent cannot be given in the future.")
+WITHDRAWN_BEFORE_GIVEN = _("A consent cannot be withdrawn before it was given.")
+WITHDRAWN_IN_FUTURE = _("The withdrawal cannot be in the future.")
+ALREADY_WITHDRAWN = _("This consent has already been withdrawn.")
+UNKNOWN_NOTICE = _("Unknown privacy notice version. Published versions: %(codes)s.")
+NOTICE_TEXT_REQUIRED = _("The title and the text of the privacy notice are required.")
+MAX_EVIDENCE_REFERENCE = 200
+
+
+def evidence_check(*, content: bytes | None = None, size: int | None = None) -> None:
+    """Refuse consent evidence that is too large or not a PDF/PNG/JPEG, before storing it."""
+    limit = settings.ATTACHMENT_MAX_BYTES
+    if (size if size is not None else len(content or b"")) > limit:
+        raise RecordErrors(
+            {"evidence": [str(EVIDENCE_TOO_LARGE % {"limit": filesizeformat(limit)})]}
+        )
+    if content is not None and not any(
+        content.startswith(magic) for magic in CONSENT_EVIDENCE_TYPES
+    ):
+        raise RecordErrors({"evidence": [str(EVIDENCE_WRONG_TYPE)]})
+
+
+def consent_input_check(
+    *,
+    purpose_code: Any,
+    channel: Any,
+    given_at: Any,
+    withdrawn_at: Any = None,
+    notice_version: Any = None,
+    evidence_reference: Any = "",
+    has_evidence_file: bool = False,
+    inventory: Inventory | None = None,
+    path: str = "",
+    errors: ErrorCollector,
+) -> dict | None:
+    """Check one consent's fields (API, CSV, portal alike); collect errors under ``path``."""
+    before = len(errors.errors)
+    prefix = f"{path}." if path else ""
+    inventory = inventory or Inventory()
+    purpose = inventory.purposes.get(purpose_code)
+    if purpose is None:
+        errors.add(f"{prefix}purpose", inventory.undeclared_purpose())
+    if channel not in ConsentChannel.values:
+        errors.add(
+            f"{prefix}channel", UNKNOWN_CHANNEL % {"codes": ", ".join(ConsentChannel.values)}
+        )
+    now = timezone.now()
+    given = parse_moment(given_at, f"{prefix}given_at", errors)
+    if given is None and given_at in (None, ""):
+        errors.add(f"{prefix}given_at", GIVEN_REQUIRED)
+    elif given is not None and given > now:
+        errors.add(f"{prefix}given_at", GIVEN_IN_FUTURE)
+    withdrawn = parse_moment(withdrawn_at, f"{prefix}withdrawn_at", errors)
+    if withdrawn is not None and given is not None and withdrawn < given:
+        errors.add(f"{prefix}withdrawn_at", WITHDRAWN_BEFORE_GIVEN)
+    elif withdrawn is not None and withdrawn > now:
+        errors.add(f"{prefix}withdrawn_at", WITHDRAWN_IN_FUTURE)
+    notice = None
+    if notice_version not in (None, ""):
+        versions = inventory.notices()
+        try:
+            notice = versions.get(int(notice_version))
+        except (TypeError, ValueError):
+            notice = None
+        if notice is None:
+            codes = ", ".join(str(v) for v in sorted(versions)) or str(_("(none published yet)"))
+            errors.add(f"{prefix}notice_version", UNKNOWN_NOTICE % {"codes": codes})
+    reference = evidence_reference if isinstance(evidence_reference, str) else ""
+    reference = reference.strip()
+    if len(reference) > MAX_EVIDENCE_REFERENCE:
+        errors.add(f"{prefix}evidence_reference", EVIDENCE_REFERENCE_TOO_LONG)
+    elif not reference and not has_evidence_file:
+        errors.add(f"{prefix}evidence_reference", EVIDENCE_REQUIRED)
+    if len(errors.errors) > before:
+        return None
+    return {
+        "purpose": purpose,
+        "channel": channel,
+        "given_at": given,
+        "withdrawn_at": withdrawn,
+        "notice": notice,
+        "evidence_reference": reference,
+    }
+
+
+def _consent_folder() -> str:
+    return f"{connection.schema_name}/consents"
+
+
+def consent_record(
+    *,
+    subject: DataSubject,
+    purpose_code: Any,
+    channel: Any,
+    given_at: Any,
+    withdrawn_at: Any = None,
+    notice_version: Any = None,
+    evidence_reference: Any = "",
+    evidence_name: str = "",
+    evidence: bytes | None = None,
+    actor: Any = None,
+    actor_label: str = "",
+    request=None,
+):
+    """Record a subject's explicit consent for a purpose, with its evidence (C10).
+
+    Everything is checked before anything is stored; the evidence file is sealed for the
+    subject under the controller's prefix and removed again if the row is not saved. A
+    consent recorded as already withdrawn takes its withdrawal effects at once.
+    """
+    errors = ErrorCollector()
+    if evidence is not None:
+        evidence_check(content=evidence)
+    cleaned = consent_input_check(
+        purpose_code=purpose_code,
+        channel=channel,
+        given_at=given_at,
+        withdrawn_at=withdrawn_at,
+        notice_version=notice_version,
+        evidence_reference=evidence_reference,
+        has_evidence_file=evidence is not None,
+        errors=errors,
+    )
+    if errors.errors:
+        raise RecordErrors(errors.errors)
+    path = ""
+    try:
+        with transaction.atomic():
+            subject, cipher = _live_subject(subject)
+            consent = Consent(
+                id=reserve_ids(Consent, 1)[0],
+                subject=subject,
+                purpose=cleaned["purpose"],
+                notice=cleaned["notice"],
+                channel=cleaned["channel"],
+                given_at=cleaned["given_at"],
+                evidence_reference=cleaned["evidence_reference"],
+            )
+            if evidence is not None:
+                consent.evidence_name_enc = cipher.seal(
+                    (evidence_name or "evidence")[:MAX_ATTACHMENT_NAME],
+                    crypto.CONSENT_EVIDENCE_NAME,
+                    consent.pk,
+                )
+                consent.evidence_size = len(evidence)
+                path = default_storage.save(
+                    f"{_consent_folder()}/{consent.uuid.hex}.bin",
+                    ContentFile(cipher.seal(evidence, crypto.CONSENT_EVIDENCE, consent.pk)),
+                )
+                consent.evidence_path = path
+            consent.save(force_insert=True)
+            audit_entry_create(
+                action=Action.CREATE,
+                actor=actor,
+                actor_label=actor_label,
+                target=consent,
+                subject_ref=str(subject.uuid),
+                purpose=consent.purpose.code,
+                request=request,
+                detail={
+                    "event": "consent_given",
+                    "channel": consent.channel,
+                    "notice_version": consent.notice.version if consent.notice else None,
+                },
+            )
+            if cleaned["withdrawn_at"] is not None:
+                _consent_withdraw(
+                    consent=consent,
+                    when=cleaned["withdrawn_at"],
+                    actor=actor,
+                    actor_label=actor_label,
+                    request=request,
+                )
+    except BaseException:
+        if path:
+            default_storage.delete(path)
+        raise
+    return consent
+
+
+def consent_withdraw(
+    *,
+    consent,
+    withdrawn_at: Any = None,
+    actor: Any = None,
+    actor_label: str = "",
+    request=None,
+):
+    """Withdraw a consent; it takes effect at once (Art. 5(1), C10).
+
+    From then on the register refuses items on explicit consent for that subject and
+    purpose, and transfers relying on it are refused (subjects.selectors.consent_valid).
+    The items it covered (same subject and purpose, basis explicit consent) are flagged
+    ``consent_withdrawn_at``: the retention engine ends them in its next run, unless
+    another valid consent still covers them.
+    """
+    errors = ErrorCollector()
+    when = parse_moment(withdrawn_at, "withdrawn_at", errors) if withdrawn_at else timezone.now()
+    if errors.errors:
+        raise RecordErrors(errors.errors)
+    with transaction.atomic():
+        _live_subject(consent.subject)
+        consent = (
+            type(consent)
+            .objects.select_for_update()
+            .select_related("purpose", "subject")
+            .get(pk=consent.pk)
+        )
+        if consent.withdrawn_at is not None:
+            raise PortalError(ALREADY_WITHDRAWN, code="already_withdrawn", status=409)
+        if when < consent.given_at:
+            raise RecordErrors({"withdrawn_at": [str(WITHDRAWN_BEFORE_GIVEN)]})
+        if when > timezone.now():
+            raise RecordErrors({"withdrawn_at": [str(WITHDRAWN_IN_FUTURE)]})
+        _consent_withdraw(
+            consent=consent, when=when, actor=actor, actor_label=actor_label, request=request
+        )
+    return consent
+
+
+def _consent_withdraw(*, consent, when: datetime, actor, actor_label: str, request) -> None:
+
+    consent.withdrawn_at = when
+    consent.save(update_fields=["withdrawn_at"])
+    still_valid = (
+        Consent.objects.filter(subject_id=consent.subject_id, purpose_id=consent.purpose_id)
+        .exclude(pk=consent.pk)
+        .filter(given_at__lte=timezone.now(), withdrawn_at__isnull=True)
+        .exists()
+    )
+    flagged: list[int] = []
+    if not still_valid:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE subjects_personaldataitem SET consent_withdrawn_at = %s"
+                " WHERE subject_id = %s AND purpose_id = %s AND legal_basis = %s"
+                " AND deleted_at IS NULL AND consent_withdrawn_at IS NULL RETURNING id",
+                [when, consent.subject_id, consent.purpose_id, LegalBasis.EXPLICIT_CONSENT.value],
+            )
+            flagged = [item_id for (item_id,) in cursor.fetchall()]
+        actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
+        history_record(
+            PersonalDataItem,
+            flagged,
+            when=timezone.now(),
+            actor_id=actor_id,
+            reason="consent_withdrawn",
+            change=True,
+        )
+    audit_entry_create(
+        action=Action.UPDATE,
+        actor=actor,
+        actor_label=actor_label,
+        target=consent,
+        subject_ref=str(consent.subject.uuid),
+        purpose=consent.purpose.code,
+        request=request,
+        detail={
+            "event": "consent_withdrawn",
+            "withdrawn_at": when.isoformat(),
+            "items_flagged": flagged,
+        },
+    )
+
+
+def consent_evidence_export(*, consent, purpose: str, actor: Any = None, request=None):
+    """Decrypt a consent's evidence for download; the export is logged with its purpose."""
+    subject = consent.subject
+    usable = consent.evidence_path and not subject.is_shredded
+    cipher = crypto.subject_cipher_of(subject) if usable else None
+    if cipher is None:
+        raise Consent.DoesNotExist
+    with default_storage.open(consent.evidence_path) as handle:
+        content = cipher.open_bytes(handle.read(), crypto.CONSENT_EVIDENCE, consent.pk)
+    name = cipher.open(consent.evidence_name_enc, crypto.CONSENT_EVIDENCE_NAME, consent.pk)
+    audit_entry_create(
+        action=Action.EXPORT,
+        actor=actor,
+        target=consent,
+        subject_ref=str(subject.uuid),
+        purpose=purpose,
+        request=request,
+        detail={"event": "consent_evidence_download", "bytes": len(content)},
+    )
+    return name, content
+
+
+@transaction.atomic
+def notice_publish(*, title: str, text: str, actor: Any = None, request=None):
+    """Publish a new version of the privacy notice; earlier versions stay as they were."""
+    title, text = (title or "").strip(), (text or "").strip()
+    if not title or not text or len(title) > 200:
+        raise RecordErrors({"text": [str(NOTICE_TEXT_REQUIRED)]})
+    # one publisher at a time: the version numbers never collide
+    with connection.cursor() as cursor:
+        cursor.execute("LOCK TABLE subjects_privacynotice IN EXCLUSIVE MODE")
+    last = PrivacyNotice.objects.order_by("-version").values_list("version", flat=True).first()
+    notice = PrivacyNotice.objects.create(
+        version=(last or 0) + 1,
+        title=title,
+        text=text,
+        published_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    audit_entry_create(
+        action=Action.CREATE,
+        actor=actor,
+        target=notice,
+        request=request,
+        detail={"event": "privacy_notice_published", "version": notice.version},
+    )
+    return notice

@@ -22,6 +22,7 @@ from subjects import validators
 from subjects.models import (
     DataCategory,
     IdentifierKind,
+    PrivacyNotice,
     ProcessingPurpose,
     SubjectGroup,
 )
@@ -130,6 +131,13 @@ class Inventory:
         }
         # (category, purpose, basis) triples item_check() has passed, with their purpose
         self.checked: dict[tuple[str, Any, Any], ProcessingPurpose] = {}
+        self._notices: dict[int, PrivacyNotice] | None = None
+
+    def notices(self) -> dict[int, PrivacyNotice]:
+        """Published privacy-notice versions, loaded on first use."""
+        if self._notices is None:
+            self._notices = {notice.version: notice for notice in PrivacyNotice.objects.all()}
+        return self._notices
 
     def unknown_group(self) -> str:
         return str(UNKNOWN_GROUP % {"codes": _codes(self.groups)})
@@ -248,6 +256,11 @@ def _moment(value: Any, path: str, errors: ErrorCollector) -> datetime | None:
         errors.add(path, INVALID_MOMENT)
         return None
     return parsed if parsed.tzinfo is not None else timezone.make_aware(parsed)
+
+
+def parse_moment(value: Any, path: str, errors: ErrorCollector) -> datetime | None:
+    """A timestamp from the API, a CSV cell or a form (ISO 8601 text), or None when empty."""
+    return _moment(value, path, errors)
 
 
 def items_validate(
