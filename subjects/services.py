@@ -41,6 +41,7 @@ from subjects.crypto import (
     SubjectCipher,
     keyring,
 )
+from subjects.exports import export_announce
 from subjects.models import (
     Consent,
     ConsentChannel,
@@ -1163,6 +1164,13 @@ def consent_evidence_export(*, consent, purpose: str, actor: Any = None, request
         purpose=purpose,
         request=request,
         detail={"event": "consent_evidence_download", "bytes": len(content)},
+    )
+    export_announce(
+        subject_ids=[subject.pk],
+        category_ids=[],
+        label="consent_evidence_download",
+        actor=actor,
+        request=request,
     )
     return name, content
 

@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from audit.models import Action, AuditEntry
 from config.errors import PortalError
+from subjects import exports as subject_exports
+from subjects import services as subject_services
 from tests.transfers.conftest import (
     abroad_recipient,
     category_ids,
@@ -148,3 +150,117 @@ def test_subject_recipients_lists_every_recipient_at_home_and_abroad(in_acme):
     ]
     assert sorted(rows[0]["category_ids"]) == sorted(category_ids("contact", "identity"))
     assert rows[1]["legal_basis"] == TransferBasis.ART5_GROUND and rows[1]["country"] == "DE"
+
+
+def _consent(found, purpose_code="customer_service", **extra):
+    return subject_services.consent_record(
+        subject=found,
+        purpose_code=purpose_code,
+        channel="web_form",
+        given_at=timezone.now() - datetime.timedelta(days=1),
+        evidence_reference="FORM-2026-0042",
+        **extra,
+    )
+
+
+def test_explicit_consent_of_every_listed_subject_carries_a_transfer(in_acme):
+    ayse, mehmet = subject(), subject(name="Mehmet Kaya")
+    _consent(ayse)
+    _consent(mehmet)
+
+    transfer = _record(
+        home_recipient(), [ayse, mehmet], legal_basis=TransferBasis.EXPLICIT_CONSENT, ground=""
+    )
+
+    assert transfer.legal_basis == TransferBasis.EXPLICIT_CONSENT and transfer.subject_count == 2
+
+
+def test_explicit_consent_is_refused_when_one_subject_has_none_for_the_purpose(in_acme):
+    ayse, mehmet = subject(), subject(name="Mehmet Kaya")
+    _consent(ayse)
+    _consent(mehmet, purpose_code="marketing")
+
+    message = _refused(home_recipient(), [ayse, mehmet], legal_basis=TransferBasis.EXPLICIT_CONSENT)
+
+    assert "1" in message and "consent" in message
+
+
+def test_a_withdrawn_consent_no_longer_carries_a_transfer(in_acme):
+    ayse = subject()
+    subject_services.consent_withdraw(consent=_consent(ayse))
+
+    _refused(home_recipient(), [ayse], legal_basis=TransferBasis.EXPLICIT_CONSENT)
+
+
+def test_an_incidental_transfer_abroad_on_consent_needs_each_consent(in_acme):
+    ayse, mehmet = subject(), subject(name="Mehmet Kaya")
+    _consent(ayse)
+    recipient = abroad_recipient(
+        route=AbroadRoute.INCIDENTAL, incidental_ground=IncidentalGround.EXPLICIT_CONSENT
+    )
+
+    assert "9(6)(a)" in _refused(recipient, [ayse, mehmet])
+    assert _record(recipient, [ayse]).is_abroad
+
+
+def test_subjects_by_a_saved_query_are_resolved_and_the_query_is_kept(in_acme):
+    with_health = subject("contact", "health")
+    subject("contact")
+    transfer = services.transfer_record(
+        recipient=home_recipient(),
+        category_ids=category_ids("health"),
+        subject_ids=[],
+        subject_query={"category_ids": category_ids("health")},
+        purpose=purpose(),
+        legal_basis=TransferBasis.ART6_GROUND,
+        ground="art6_3_e",
+        actor=user(),
+    )
+
+    assert list(transfer.subjects.all()) == [with_health]
+    assert transfer.subject_query == {"group": None, "category_ids": category_ids("health")}
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"subject_ids": []},
+        {"subject_ids": [999999999]},
+        {"subject_ids": ["x"]},
+        {"category_ids": []},
+        {"category_ids": [999999]},
+        {"informed_at": timezone.now() + datetime.timedelta(days=2)},
+        {"informed_at": "gestern"},
+    ],
+)
+def test_bad_input_is_refused_and_nothing_saved(in_acme, fields):
+    ayse = subject()
+    arguments = {
+        "recipient": home_recipient(),
+        "category_ids": category_ids("contact"),
+        "subject_ids": [ayse.pk],
+        "purpose": purpose(),
+        "legal_basis": TransferBasis.ART5_GROUND,
+        "ground": "art5_2_c",
+        "actor": user(),
+        **fields,
+    }
+    with pytest.raises(PortalError) as refused:
+        services.transfer_record(**arguments)
+    assert refused.value.code == "invalid"
+    assert not Transfer.objects.exists()
+
+
+def test_exports_are_recorded_as_transfers_to_the_controller(in_acme):
+    ayse = subject("contact", "identity")
+    announce = subject_exports.export_announce
+
+    announce(subject_ids=[ayse.pk], label="contract_export_download", actor=user("owner"))
+
+    transfer = Transfer.objects.get()
+    assert transfer.recipient.is_controller and transfer.source == Transfer.Source.EXPORT
+    assert transfer.legal_basis == TransferBasis.TO_CONTROLLER
+    assert sorted(c.code for c in transfer.categories.all()) == ["contact", "identity"]
+    assert AuditEntry.objects.filter(action=Action.EXPORT, object_id=str(transfer.pk)).exists()
+    rows = selectors.subject_recipients(subject=ayse)
+    assert [r["source"] for r in rows] == ["export"]
