@@ -2,15 +2,21 @@
 Art. 9 route; anything else is refused with the reason, nothing is saved, and both the
 transfer and the refusal appear in the processing log."""
 
+import base64
 import datetime
+import re
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
+from django_tenants.utils import tenant_context
 
 from audit.models import Action, AuditEntry
 from config.errors import PortalError
 from subjects import exports as subject_exports
 from subjects import services as subject_services
+from subjects.models import DataSubject
+from tests.subjects.conftest import ApiClient, make_token, subject_record
 from tests.transfers.conftest import (
     abroad_recipient,
     category_ids,
@@ -35,6 +41,28 @@ def _record(recipient, subjects, categories=("contact",), **fields):
         actor=user(),
         **fields,
     )
+
+
+def _download_attachment(client, tenant) -> str:
+    """An officer downloads a subject's attachment through the portal; the subject's uuid."""
+    api = ApiClient(tenant.host, make_token(tenant))
+    uuid = api.post(reverse("api:subject_upsert"), subject_record()).json()["subjects"][0]
+    attachment = {"name": "dilekçe.pdf", "content_base64": base64.b64encode(b"%PDF x").decode()}
+    api.post(
+        reverse("api:interactions", args=[uuid]),
+        {
+            "kind": "message",
+            "purpose": "complaints",
+            "occurred_at": "2025-05-05T12:00:00+03:00",
+            "text": "Dilekçe ekte.",
+            "attachment": attachment,
+        },
+    )
+    read = client.post(reverse("subjects:detail", args=[uuid]), {"purpose": "Başvuru yanıtı"})
+    page = client.get(read["Location"]).content.decode()
+    link = re.search(r'href="(/subjects/attachment/[^"]+/)"', page).group(1)
+    assert client.get(link).status_code == 200
+    return uuid
 
 
 def _refused(recipient, subjects, **fields) -> str:
@@ -261,6 +289,23 @@ def test_exports_are_recorded_as_transfers_to_the_controller(in_acme):
     assert transfer.recipient.is_controller and transfer.source == Transfer.Source.EXPORT
     assert transfer.legal_basis == TransferBasis.TO_CONTROLLER
     assert sorted(c.code for c in transfer.categories.all()) == ["contact", "identity"]
-    assert AuditEntry.objects.filter(action=Action.EXPORT, object_id=str(transfer.pk)).exists()
+    entry = AuditEntry.objects.get(action=Action.TRANSFER, object_id=str(transfer.pk))
+    assert entry.detail["event"] == "export" and entry.actor_label == "owner"
     rows = selectors.subject_recipients(subject=ayse)
     assert [r["source"] for r in rows] == ["export"]
+
+
+def test_an_attachment_download_is_in_the_transfer_log_of_that_controller_only(
+    colleague, acme, globex
+):
+    uuid = _download_attachment(colleague, acme)
+
+    with tenant_context(acme):
+        transfer = Transfer.objects.get()
+        assert (
+            transfer.export_label == "attachment_download" and transfer.actor_label == "colleague"
+        )
+        rows = selectors.subject_recipients(subject=DataSubject.objects.get(uuid=uuid))
+        assert [r["recipient_name"] for r in rows] == [transfer.recipient.name]
+    with tenant_context(globex):
+        assert not Transfer.objects.exists()
