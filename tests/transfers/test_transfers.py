@@ -9,7 +9,7 @@ import re
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from django_tenants.utils import tenant_context
+from django_tenants.utils import schema_context, tenant_context
 
 from audit.models import Action, AuditEntry
 from config.errors import PortalError
@@ -309,3 +309,121 @@ def test_an_attachment_download_is_in_the_transfer_log_of_that_controller_only(
         assert [r["recipient_name"] for r in rows] == [transfer.recipient.name]
     with tenant_context(globex):
         assert not Transfer.objects.exists()
+
+
+# --- pages --------------------------------------------------------------------------------
+
+
+def _form(to, subjects, **fields) -> dict:
+    """The transfer form's fields, with acme's ids."""
+    with schema_context("acme"):
+        return {
+            "recipient": to.pk,
+            "categories": category_ids("contact"),
+            "subject_refs": "\n".join(str(s.uuid) for s in subjects),
+            "purpose": purpose().pk,
+            "legal_basis": TransferBasis.ART5_GROUND,
+            "ground": "art5_2_c",
+            **fields,
+        }
+
+
+def test_an_officer_records_a_transfer_and_it_shows_in_the_log(colleague, auditor, acme):
+    with tenant_context(acme):
+        recipient, ayse = home_recipient(), subject()
+
+    response = colleague.post(reverse("transfers:transfer_create"), _form(recipient, [ayse]))
+
+    assert response.status_code == 302
+    with tenant_context(acme):
+        assert Transfer.objects.get().actor_label == "colleague"
+    page = auditor.get(reverse("transfers:log")).content.decode()
+    assert "Kargo Lojistik A.Ş." in page.split('id="transfers"')[1]
+
+
+def test_a_refused_transfer_shows_the_reason_and_saves_nothing(colleague, acme):
+    with tenant_context(acme):
+        recipient, ayse = abroad_recipient(), subject()
+
+    response = colleague.post(reverse("transfers:transfer_create"), _form(recipient, [ayse]))
+
+    assert response.status_code == 200 and "alert-danger" in response.content.decode()
+    with tenant_context(acme):
+        assert not Transfer.objects.exists()
+        assert AuditEntry.objects.filter(detail__event="transfer_refused").exists()
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"subject_refs": "not-a-uuid"},
+        {"subject_refs": "00000000-0000-0000-0000-000000000000"},
+        {"subject_refs": ""},
+        {"recipient": "999999"},
+        {"legal_basis": "art9"},
+        {"informed_at": "2999-01-01T10:00"},
+        {"categories": ["x"]},
+    ],
+)
+def test_bad_form_input_is_refused_next_to_the_field(colleague, acme, fields):
+    with tenant_context(acme):
+        recipient, ayse = home_recipient(), subject()
+
+    response = colleague.post(
+        reverse("transfers:transfer_create"), _form(recipient, [ayse], **fields)
+    )
+
+    assert response.status_code == 200 and "invalid-feedback" in response.content.decode()
+    with tenant_context(acme):
+        assert not Transfer.objects.exists()
+
+
+def test_auditors_read_the_log_but_record_nothing(auditor, acme):
+    with tenant_context(acme):
+        recipient, ayse = home_recipient(), subject()
+    assert auditor.get(reverse("transfers:log")).status_code == 200
+    assert auditor.get(reverse("transfers:transfer_create")).status_code == 403
+    response = auditor.post(reverse("transfers:transfer_create"), _form(recipient, [ayse]))
+    assert response.status_code == 403
+    with tenant_context(acme):
+        assert not Transfer.objects.exists()
+
+
+def test_another_controller_sees_no_transfer_and_cannot_use_its_recipients(
+    colleague, outsider, acme
+):
+    with tenant_context(acme):
+        recipient, ayse = home_recipient(), subject()
+    colleague.post(reverse("transfers:transfer_create"), _form(recipient, [ayse]))
+
+    assert "Kargo Lojistik" not in outsider.get(reverse("transfers:log")).content.decode()
+    response = outsider.post(reverse("transfers:transfer_create"), _form(recipient, [ayse]))
+    assert response.status_code == 200 and "invalid-feedback" in response.content.decode()
+
+
+def test_the_log_filters_by_place_and_its_queries_do_not_grow_with_rows(
+    owner, acme, django_assert_max_num_queries
+):
+    with tenant_context(acme):
+        home = home_recipient()
+        abroad = abroad_recipient(route=AbroadRoute.ADEQUACY, adequacy_reference="Karar 2026/1")
+        people = [subject() for _ in range(3)]
+        for person in people:
+            _record(home, [person])
+        _record(abroad, people)
+
+    page = owner.get(reverse("transfers:log"), {"where": "abroad"}).content.decode()
+    table = page.split('id="transfers"')[1]
+    assert "Cloud GmbH" in table and "Kargo Lojistik" not in table
+    with django_assert_max_num_queries(20):
+        owner.get(reverse("transfers:log"))
+    with tenant_context(acme):
+        for person in people:
+            _record(home, [person])
+    with django_assert_max_num_queries(20):
+        owner.get(reverse("transfers:log"))
+
+
+def test_the_overview_links_recipients_and_the_log(auditor):
+    page = auditor.get(reverse("transfers:index")).content.decode()
+    assert reverse("transfers:recipients") in page and reverse("transfers:log") in page
