@@ -424,3 +424,148 @@ def test_each_published_notice_is_a_new_version_and_old_ones_stay_as_they_were(a
         with pytest.raises(RecordErrors):
             services.notice_publish(title="", text="")
         assert PrivacyNotice.objects.count() == 2
+
+
+# --- the portal ----------------------------------------------------------------------
+
+
+def _portal_consent(client, subject, **extra):
+    data = {
+        "consent-purpose": "customer_service",
+        "consent-channel": "paper",
+        "consent-given_at": "2025-02-28T10:00",
+        "consent-notice_version": "",
+        "consent-evidence_reference": "",
+        **extra,
+    }
+    return client.post(reverse("subjects:consent_create", args=[subject.uuid]), data)
+
+
+def _portal_item(client, subject, basis="art5_1"):
+    return client.post(
+        reverse("subjects:item_add", args=[subject.uuid]),
+        {
+            "item-category": "health",
+            "item-purpose": "customer_service",
+            "item-legal_basis": basis,
+            "item-value": "Gluten intoleransı",
+            "item-source_system": "portal",
+            "item-collected_at": "2025-03-01T10:00",
+        },
+    )
+
+
+def test_staff_record_a_consent_with_its_signed_form_and_read_it_back(colleague, acme):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    with tenant_context(acme):
+        ayse = _subject()
+    form = SimpleUploadedFile("imzali-form.pdf", PDF, content_type="application/pdf")
+    response = _portal_consent(colleague, ayse, **{"consent-evidence": form})
+    assert response.status_code == 302
+    page = colleague.get(reverse("subjects:detail", args=[ayse.uuid])).content.decode()
+    assert "Kağıt form" in page and "geçerli" in page
+    read = colleague.post(
+        reverse("subjects:detail", args=[ayse.uuid]), {"purpose": "rıza kontrolü"}
+    )
+    read_page = colleague.get(read["Location"]).content.decode()
+    assert "imzali-form.pdf" in read_page
+    with tenant_context(acme):
+        consent = Consent.objects.get()
+    link = reverse(
+        "subjects:consent_evidence", args=[ayse.uuid, read["Location"].split("/")[-2], consent.uuid]
+    )
+    download = colleague.get(link)
+    assert download.status_code == 200 and download.content == PDF
+
+
+def test_the_portal_refuses_a_consent_without_evidence_or_with_a_program_as_evidence(
+    colleague, acme
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    with tenant_context(acme):
+        ayse = _subject()
+    none = _portal_consent(colleague, ayse)
+    assert none.status_code == 400
+    assert _tr(validation.EVIDENCE_REQUIRED) in none.content.decode()
+    program = SimpleUploadedFile("form.pdf", b"MZ\x90\x00", content_type="application/pdf")
+    wrong = _portal_consent(colleague, ayse, **{"consent-evidence": program})
+    assert _tr(services.EVIDENCE_WRONG_TYPE) in wrong.content.decode()
+    with tenant_context(acme):
+        assert not Consent.objects.exists()
+
+
+def test_the_portal_gate_refuses_special_data_without_consent_and_accepts_it_after(colleague, acme):
+    with tenant_context(acme):
+        ayse = _subject()
+    refused = _portal_item(colleague, ayse)
+    assert refused.status_code == 400
+    assert _tr(validation.SPECIAL_WITHOUT_CONSENT, category="Sağlık") in refused.content.decode()
+    assert _items(acme) == 1 and len(_refusals(acme)) == 1
+
+    assert _portal_item(colleague, ayse, basis="art6_3").status_code == 302
+    _portal_consent(colleague, ayse, **{"consent-evidence_reference": "FORM-1"})
+    assert _portal_item(colleague, ayse).status_code == 302
+    assert _items(acme) == 3
+
+
+def test_withdrawing_in_the_portal_flags_the_items_and_shows_on_the_dashboard(
+    colleague, owner, acme
+):
+    with tenant_context(acme):
+        ayse = _subject()
+        consent = _consent(ayse)
+        (item,) = services.items_add(subject=ayse, raw_items=[health()])
+    response = colleague.post(reverse("subjects:consent_withdraw", args=[ayse.uuid, consent.uuid]))
+    assert response.status_code == 302
+    with tenant_context(acme):
+        item.refresh_from_db()
+        assert item.consent_withdrawn_at is not None
+    dashboard = owner.get(reverse("dashboard")).content.decode()
+    assert "Son 30 günde geri alınan rızalar" in dashboard
+    assert "Sağlık" in dashboard and 'id="consents-withdrawn"' in dashboard
+
+
+def test_auditors_see_consents_but_cannot_record_or_withdraw_them(auditor, acme):
+    with tenant_context(acme):
+        ayse = _subject()
+        consent = _consent(ayse)
+    page = auditor.get(reverse("subjects:detail", args=[ayse.uuid])).content.decode()
+    assert "FORM-2026-0042" in page and 'id="consent-form"' not in page
+    assert _portal_consent(auditor, ayse, **{"consent-evidence_reference": "X"}).status_code == 403
+    withdraw = auditor.post(reverse("subjects:consent_withdraw", args=[ayse.uuid, consent.uuid]))
+    assert withdraw.status_code == 403
+    with tenant_context(acme):
+        consent.refresh_from_db()
+        assert consent.withdrawn_at is None and Consent.objects.count() == 1
+
+
+def test_another_controller_cannot_reach_a_subjects_consents_in_the_portal(outsider, acme):
+    with tenant_context(acme):
+        ayse = _subject()
+        consent = _consent(ayse)
+    assert (
+        outsider.post(
+            reverse("subjects:consent_withdraw", args=[ayse.uuid, consent.uuid])
+        ).status_code
+        == 404
+    )
+    assert _portal_consent(outsider, ayse, **{"consent-evidence_reference": "X"}).status_code == 404
+    with tenant_context(acme):
+        consent.refresh_from_db()
+        assert consent.withdrawn_at is None
+
+
+def test_controller_admins_publish_notice_versions_others_only_read_them(owner, colleague, acme):
+    url = reverse("subjects:notices")
+    assert owner.post(url, {"title": "Aydınlatma Metni", "text": "Sürüm bir"}).status_code == 302
+    assert owner.post(url, {"title": "Aydınlatma Metni", "text": "Sürüm iki"}).status_code == 302
+    assert colleague.post(url, {"title": "X", "text": "Y"}).status_code == 403
+    assert owner.post(url, {"title": "", "text": ""}).status_code == 400
+    first = colleague.get(reverse("subjects:notice", args=[1])).content.decode()
+    assert "Sürüm bir" in first
+    listing = colleague.get(url).content.decode()
+    assert "v2" in listing and 'id="notice-form"' not in listing
+    with tenant_context(acme):
+        assert list(PrivacyNotice.objects.values_list("version", flat=True)) == [2, 1]
