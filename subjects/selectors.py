@@ -7,7 +7,7 @@ the purpose the reader stated.
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,6 +23,7 @@ from config.kvkk import LegalBasis
 from subjects.crypto import (
     ATTACHMENT_CONTENT,
     ATTACHMENT_NAME,
+    CONSENT_EVIDENCE_NAME,
     IDENTIFIER_VALUE,
     INTERACTION_TEXT,
     ITEM_VALUE,
@@ -33,6 +34,7 @@ from subjects.crypto import (
 from subjects.exports import export_announce
 from subjects.models import (
     Consent,
+    ConsentChannel,
     DataSubject,
     IdentifierKind,
     Interaction,
@@ -170,6 +172,29 @@ class InteractionView:
 
 
 @dataclass(frozen=True)
+class ConsentView:
+    uuid: str
+    purpose: str
+    purpose_code: str
+    channel: str
+    notice_version: int | None
+    given_at: datetime
+    withdrawn_at: datetime | None
+    evidence_reference: str
+    evidence_name: str | None
+    evidence_size: int | None
+    valid: bool
+
+    @property
+    def has_evidence_file(self) -> bool:
+        return self.evidence_name is not None
+
+    @property
+    def channel_label(self) -> str:
+        return ConsentChannel(self.channel).label
+
+
+@dataclass(frozen=True)
 class SubjectView:
     uuid: str
     group: str
@@ -179,6 +204,7 @@ class SubjectView:
     interactions: list[InteractionView]
     destroyed: bool
     relationship_ended_at: datetime | None = None
+    consents: list[ConsentView] = field(default_factory=list)
 
     @property
     def identifier_rows(self) -> list[tuple[str, str]]:
@@ -238,6 +264,25 @@ def subject_decrypt(subject: DataSubject) -> SubjectView:
         )
         for row in subject.interactions.order_by("-occurred_at")
     ]
+    now = timezone.now()
+    consents = [
+        ConsentView(
+            str(row.uuid),
+            row.purpose.name,
+            row.purpose.code,
+            row.channel,
+            row.notice.version if row.notice else None,
+            row.given_at,
+            row.withdrawn_at,
+            row.evidence_reference,
+            cipher.open(row.evidence_name_enc, CONSENT_EVIDENCE_NAME, row.pk)
+            if row.evidence_name_enc
+            else None,
+            row.evidence_size,
+            row.given_at <= now and (row.withdrawn_at is None or row.withdrawn_at > now),
+        )
+        for row in subject_consents(subject=subject)
+    ]
     return SubjectView(
         str(subject.uuid),
         subject.group.name,
@@ -247,6 +292,7 @@ def subject_decrypt(subject: DataSubject) -> SubjectView:
         interactions,
         destroyed=False,
         relationship_ended_at=subject.relationship_ended_at,
+        consents=consents,
     )
 
 
@@ -339,32 +385,6 @@ def consent_valid(
             subject__key_destroyed_at__isnull=True,
         ).values_list("subject_id", flat=True)
     )
-
-
-def consent_pairs(
-    *, pairs: Iterable[tuple[int, int]], at: datetime | None = None
-) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
-    """For (subject id, purpose id) pairs: those with a valid consent at ``at``, and those
-    whose consents were all withdrawn. One query for the whole batch."""
-    pairs = set(pairs)
-    if not pairs:
-        return set(), set()
-    at = at or timezone.now()
-    subject_ids = {subject_id for subject_id, _purpose in pairs}
-    purpose_ids = {purpose_id for _subject, purpose_id in pairs}
-    valid, withdrawn = set(), set()
-    rows = Consent.objects.filter(
-        subject_id__in=subject_ids, purpose_id__in=purpose_ids
-    ).values_list("subject_id", "purpose_id", "given_at", "withdrawn_at")
-    for subject_id, purpose_id, given_at, withdrawn_at in rows:
-        pair = (subject_id, purpose_id)
-        if pair not in pairs:
-            continue
-        if given_at <= at and (withdrawn_at is None or withdrawn_at > at):
-            valid.add(pair)
-        elif withdrawn_at is not None and withdrawn_at <= at:
-            withdrawn.add(pair)
-    return valid, withdrawn - valid
 
 
 def subject_consents(*, subject: DataSubject) -> QuerySet[Consent]:

@@ -12,6 +12,8 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,7 +46,6 @@ from subjects.crypto import (
 from subjects.exports import export_announce
 from subjects.models import (
     Consent,
-    ConsentChannel,
     DataSubject,
     IdentifierKind,
     Interaction,
@@ -60,13 +61,21 @@ from subjects.validation import (
     MAX_INTERACTION_TEXT,
     MAX_VALUE,
     VALUE_REQUIRED,
+    WITHDRAWN_BEFORE_GIVEN,
+    WITHDRAWN_IN_FUTURE,
+    ConsentRefused,
     ErrorCollector,
+    GateRow,
     Inventory,
+    ItemInput,
     RecordErrors,
     SubjectInput,
+    consent_check,
+    consent_gate,
     item_check,
     items_validate,
     parse_moment,
+    record_gate_rows,
     relationship_end_clean,
 )
 
@@ -192,6 +201,9 @@ def register_ingest(
     except IntegrityError as exc:
         _raise_if_identifier_claimed(exc)
         raise
+    except ConsentRefused as exc:
+        _log_refusal_when_outside(exc, actor=actor, actor_label=actor_label, request=request)
+        raise
 
 
 def _ingest(inputs, *, actor, actor_label, source, request) -> IngestResult:
@@ -241,6 +253,8 @@ def _ingest(inputs, *, actor, actor_label, source, request) -> IngestResult:
                 )
     if errors.errors:
         raise RecordErrors(errors.errors)
+    # the consent gate for the whole batch: one query for the stored subjects' consents
+    consent_gate(rows=record_gate_rows(inputs=inputs, subject_ids=matched_ids))
 
     now = timezone.now()
     actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
@@ -312,6 +326,13 @@ def _ingest(inputs, *, actor, actor_label, source, request) -> IngestResult:
                 )
             ),
         )
+    consents = _record_consents_store(
+        inputs,
+        [subject_id for subject_id, _cipher in targets],
+        actor=actor,
+        actor_label=actor_label,
+        request=request,
+    )
     item_ids = reserve_ids(PersonalDataItem, sum(len(inp.items) for inp in inputs))
     if item_ids:
         copy_rows(PersonalDataItem, ITEM_COLUMNS, _item_rows(inputs, targets, item_ids, now))
@@ -332,6 +353,7 @@ def _ingest(inputs, *, actor, actor_label, source, request) -> IngestResult:
             "subjects_extended": len(matched),
             "items": len(item_ids),
             "identifiers": len(identifier_rows),
+            "consents": consents,
             "subjects_digest": _digest(str(u) for u in created + matched),
         },
     )
@@ -453,7 +475,6 @@ def _subject_update(
     return subject
 
 
-@transaction.atomic
 def item_update(
     *,
     item: PersonalDataItem,
@@ -465,7 +486,27 @@ def item_update(
     actor_label: str = "",
     request=None,
 ) -> PersonalDataItem:
-    """Change one item; the same inventory checks as on creation apply."""
+    """Change one item; the same inventory checks as on creation apply, the consent gate too."""
+    try:
+        with transaction.atomic():
+            return _item_update(
+                item=item,
+                value=value,
+                purpose=purpose,
+                legal_basis=legal_basis,
+                last_used_at=last_used_at,
+                actor=actor,
+                actor_label=actor_label,
+                request=request,
+            )
+    except ConsentRefused as exc:
+        _log_refusal_when_outside(exc, actor=actor, actor_label=actor_label, request=request)
+        raise
+
+
+def _item_update(
+    *, item, value, purpose, legal_basis, last_used_at, actor, actor_label, request
+) -> PersonalDataItem:
     subject, cipher = _live_subject(item.subject)
     item = (
         PersonalDataItem.objects.select_related("category", "purpose")
@@ -489,6 +530,23 @@ def item_update(
         errors.add("item.last_used_at", LAST_USED_BEFORE_COLLECTED)
     if errors.errors:
         raise RecordErrors(errors.errors)
+    # every change is processing: judged as a new item on the same basis would be
+    consent_gate(
+        rows=[
+            GateRow(
+                "item.legal_basis",
+                subject.pk,
+                ItemInput(
+                    item.category,
+                    checked,
+                    legal_basis or item.legal_basis,
+                    item.source_system,
+                    "",
+                    item.collected_at,
+                ),
+            )
+        ]
+    )
     changed = []
     if value is not None:
         item.value_enc = cipher.seal(value, ITEM_VALUE, item.pk)
@@ -658,7 +716,6 @@ def attachments_orphaned_delete(*, now: datetime | None = None) -> int:
     return deleted
 
 
-@transaction.atomic
 def items_add(
     *,
     subject: DataSubject,
@@ -668,10 +725,31 @@ def items_add(
     request=None,
 ) -> list[PersonalDataItem]:
     """Add items to one subject, checked against the inventory like every other write."""
+    try:
+        with transaction.atomic():
+            return _items_add(
+                subject=subject,
+                raw_items=raw_items,
+                actor=actor,
+                actor_label=actor_label,
+                request=request,
+            )
+    except ConsentRefused as exc:
+        _log_refusal_when_outside(exc, actor=actor, actor_label=actor_label, request=request)
+        raise
+
+
+def _items_add(*, subject, raw_items, actor, actor_label, request) -> list[PersonalDataItem]:
     errors = ErrorCollector()
     checked = items_validate(raw_items=raw_items, inventory=Inventory(), path="", errors=errors)
     if errors.errors:
         raise RecordErrors({path.removeprefix("."): msgs for path, msgs in errors.errors.items()})
+    consent_gate(
+        rows=[
+            GateRow(f"items[{index}].legal_basis", subject.pk, item)
+            for index, item in enumerate(checked)
+        ]
+    )
     subject, cipher = _live_subject(subject)
     items = []
     for item_id, item in zip(reserve_ids(PersonalDataItem, len(checked)), checked, strict=True):
@@ -867,103 +945,24 @@ def destruction_resume() -> int:
 
 # --- Explicit consent and privacy notices (C10) ----------------------------------------
 
-CONSENT_EVIDENCE_TYPES = {
-    b"%PDF-": "application/pdf",
-    b"\x89PNG\r\n\x1a\n": "image/png",
-    b"\xff\xd8\xff": "image/jpeg",
-}
+CONSENT_EVIDENCE_TYPES = (b"%PDF-", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
 EVIDENCE_TOO_LARGE = _("The evidence file is larger than %(limit)s.")
 EVIDENCE_WRONG_TYPE = _("The evidence must be a PDF, PNG or JPEG file.")
-EVIDENCE_REQUIRED = _(
-    "Give the evidence of the consent: upload the signed form or recording, or enter a "
-    "reference (form number, call recording id)."
-)
-EVIDENCE_REFERENCE_TOO_LONG = _("The evidence reference is at most 200 characters.")
-UNKNOWN_CHANNEL = _("Unknown channel. Use one of: %(codes)s.")
-GIVEN_REQUIRED = _("The time the consent was given is required, e.g. 2025-03-01T10:00:00+03:00.")
-GIVEN_IN_FUTURE = _("The consent cannot be given in the future.")
-WITHDRAWN_BEFORE_GIVEN = _("A consent cannot be withdrawn before it was given.")
-WITHDRAWN_IN_FUTURE = _("The withdrawal cannot be in the future.")
 ALREADY_WITHDRAWN = _("This consent has already been withdrawn.")
-UNKNOWN_NOTICE = _("Unknown privacy notice version. Published versions: %(codes)s.")
-NOTICE_TEXT_REQUIRED = _("The title and the text of the privacy notice are required.")
-MAX_EVIDENCE_REFERENCE = 200
+NOTICE_TEXT_REQUIRED = _(
+    "The title (at most 200 characters) and the text of the privacy notice are required."
+)
 
 
-def evidence_check(*, content: bytes | None = None, size: int | None = None) -> None:
-    """Refuse consent evidence that is too large or not a PDF/PNG/JPEG, before storing it."""
+def evidence_check(*, size: int, content: bytes | None = None) -> None:
+    """Refuse consent evidence that is too large, or not a PDF, PNG or JPEG, before storing it."""
     limit = settings.ATTACHMENT_MAX_BYTES
-    if (size if size is not None else len(content or b"")) > limit:
+    if size > limit:
         raise RecordErrors(
             {"evidence": [str(EVIDENCE_TOO_LARGE % {"limit": filesizeformat(limit)})]}
         )
-    if content is not None and not any(
-        content.startswith(magic) for magic in CONSENT_EVIDENCE_TYPES
-    ):
+    if content is not None and not content.startswith(CONSENT_EVIDENCE_TYPES):
         raise RecordErrors({"evidence": [str(EVIDENCE_WRONG_TYPE)]})
-
-
-def consent_input_check(
-    *,
-    purpose_code: Any,
-    channel: Any,
-    given_at: Any,
-    withdrawn_at: Any = None,
-    notice_version: Any = None,
-    evidence_reference: Any = "",
-    has_evidence_file: bool = False,
-    inventory: Inventory | None = None,
-    path: str = "",
-    errors: ErrorCollector,
-) -> dict | None:
-    """Check one consent's fields (API, CSV, portal alike); collect errors under ``path``."""
-    before = len(errors.errors)
-    prefix = f"{path}." if path else ""
-    inventory = inventory or Inventory()
-    purpose = inventory.purposes.get(purpose_code)
-    if purpose is None:
-        errors.add(f"{prefix}purpose", inventory.undeclared_purpose())
-    if channel not in ConsentChannel.values:
-        errors.add(
-            f"{prefix}channel", UNKNOWN_CHANNEL % {"codes": ", ".join(ConsentChannel.values)}
-        )
-    now = timezone.now()
-    given = parse_moment(given_at, f"{prefix}given_at", errors)
-    if given is None and given_at in (None, ""):
-        errors.add(f"{prefix}given_at", GIVEN_REQUIRED)
-    elif given is not None and given > now:
-        errors.add(f"{prefix}given_at", GIVEN_IN_FUTURE)
-    withdrawn = parse_moment(withdrawn_at, f"{prefix}withdrawn_at", errors)
-    if withdrawn is not None and given is not None and withdrawn < given:
-        errors.add(f"{prefix}withdrawn_at", WITHDRAWN_BEFORE_GIVEN)
-    elif withdrawn is not None and withdrawn > now:
-        errors.add(f"{prefix}withdrawn_at", WITHDRAWN_IN_FUTURE)
-    notice = None
-    if notice_version not in (None, ""):
-        versions = inventory.notices()
-        try:
-            notice = versions.get(int(notice_version))
-        except (TypeError, ValueError):
-            notice = None
-        if notice is None:
-            codes = ", ".join(str(v) for v in sorted(versions)) or str(_("(none published yet)"))
-            errors.add(f"{prefix}notice_version", UNKNOWN_NOTICE % {"codes": codes})
-    reference = evidence_reference if isinstance(evidence_reference, str) else ""
-    reference = reference.strip()
-    if len(reference) > MAX_EVIDENCE_REFERENCE:
-        errors.add(f"{prefix}evidence_reference", EVIDENCE_REFERENCE_TOO_LONG)
-    elif not reference and not has_evidence_file:
-        errors.add(f"{prefix}evidence_reference", EVIDENCE_REQUIRED)
-    if len(errors.errors) > before:
-        return None
-    return {
-        "purpose": purpose,
-        "channel": channel,
-        "given_at": given,
-        "withdrawn_at": withdrawn,
-        "notice": notice,
-        "evidence_reference": reference,
-    }
 
 
 def _consent_folder() -> str:
@@ -973,36 +972,30 @@ def _consent_folder() -> str:
 def consent_record(
     *,
     subject: DataSubject,
-    purpose_code: Any,
-    channel: Any,
-    given_at: Any,
-    withdrawn_at: Any = None,
-    notice_version: Any = None,
-    evidence_reference: Any = "",
+    raw: dict[str, Any],
     evidence_name: str = "",
     evidence: bytes | None = None,
     actor: Any = None,
     actor_label: str = "",
     request=None,
-):
+) -> Consent:
     """Record a subject's explicit consent for a purpose, with its evidence (C10).
 
+    ``raw`` holds purpose (code), channel, given_at, and optionally withdrawn_at,
+    notice_version and evidence_reference, as the API, a CSV row and the portal send them.
     Everything is checked before anything is stored; the evidence file is sealed for the
     subject under the controller's prefix and removed again if the row is not saved. A
-    consent recorded as already withdrawn takes its withdrawal effects at once.
+    consent recorded as already withdrawn has its withdrawal effects at once.
     """
-    errors = ErrorCollector()
     if evidence is not None:
-        evidence_check(content=evidence)
-    cleaned = consent_input_check(
-        purpose_code=purpose_code,
-        channel=channel,
-        given_at=given_at,
-        withdrawn_at=withdrawn_at,
-        notice_version=notice_version,
-        evidence_reference=evidence_reference,
-        has_evidence_file=evidence is not None,
+        evidence_check(size=len(evidence), content=evidence)
+    errors = ErrorCollector()
+    checked = consent_check(
+        raw=raw,
+        inventory=Inventory(),
+        path="",
         errors=errors,
+        has_evidence_file=evidence is not None,
     )
     if errors.errors:
         raise RecordErrors(errors.errors)
@@ -1013,11 +1006,11 @@ def consent_record(
             consent = Consent(
                 id=reserve_ids(Consent, 1)[0],
                 subject=subject,
-                purpose=cleaned["purpose"],
-                notice=cleaned["notice"],
-                channel=cleaned["channel"],
-                given_at=cleaned["given_at"],
-                evidence_reference=cleaned["evidence_reference"],
+                purpose=checked.purpose,
+                notice=checked.notice,
+                channel=checked.channel,
+                given_at=checked.given_at,
+                evidence_reference=checked.evidence_reference,
             )
             if evidence is not None:
                 consent.evidence_name_enc = cipher.seal(
@@ -1032,24 +1025,11 @@ def consent_record(
                 )
                 consent.evidence_path = path
             consent.save(force_insert=True)
-            audit_entry_create(
-                action=Action.CREATE,
-                actor=actor,
-                actor_label=actor_label,
-                target=consent,
-                subject_ref=str(subject.uuid),
-                purpose=consent.purpose.code,
-                request=request,
-                detail={
-                    "event": "consent_given",
-                    "channel": consent.channel,
-                    "notice_version": consent.notice.version if consent.notice else None,
-                },
-            )
-            if cleaned["withdrawn_at"] is not None:
+            _consent_given_log(consent, actor=actor, actor_label=actor_label, request=request)
+            if checked.withdrawn_at is not None:
                 _consent_withdraw(
                     consent=consent,
-                    when=cleaned["withdrawn_at"],
+                    when=checked.withdrawn_at,
                     actor=actor,
                     actor_label=actor_label,
                     request=request,
@@ -1061,31 +1041,82 @@ def consent_record(
     return consent
 
 
+def _consent_given_log(consent: Consent, *, actor, actor_label: str, request) -> None:
+    audit_entry_create(
+        action=Action.CREATE,
+        actor=actor,
+        actor_label=actor_label,
+        target=consent,
+        subject_ref=str(consent.subject.uuid),
+        purpose=consent.purpose.code,
+        request=request,
+        detail={
+            "event": "consent_given",
+            "channel": consent.channel,
+            "notice_version": consent.notice.version if consent.notice else None,
+        },
+    )
+
+
+def _record_consents_store(
+    inputs: Sequence[SubjectInput], subject_ids: Sequence[int], *, actor, actor_label, request
+) -> int:
+    """The consents that came with ingested records (API bodies, CSV rows): created in bulk,
+    with their history; those already withdrawn flag the subject's items at once."""
+    pending = [
+        (subject_id, consent)
+        for inp, subject_id in zip(inputs, subject_ids, strict=True)
+        for consent in inp.consents
+    ]
+    if not pending:
+        return 0
+    ids = reserve_ids(Consent, len(pending))
+    rows = [
+        Consent(
+            id=consent_id,
+            subject_id=subject_id,
+            purpose=c.purpose,
+            notice=c.notice,
+            channel=c.channel,
+            given_at=c.given_at,
+            withdrawn_at=c.withdrawn_at,
+            evidence_reference=c.evidence_reference,
+        )
+        for consent_id, (subject_id, c) in zip(ids, pending, strict=True)
+    ]
+    Consent.objects.bulk_create(rows)
+    actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
+    history_record(Consent, ids, when=timezone.now(), actor_id=actor_id, reason="ingest")
+    for consent in rows:
+        if consent.withdrawn_at is not None:
+            _items_flag(consent, when=consent.withdrawn_at)
+    return len(rows)
+
+
 def consent_withdraw(
     *,
-    consent,
+    consent: Consent,
     withdrawn_at: Any = None,
     actor: Any = None,
     actor_label: str = "",
     request=None,
-):
+) -> Consent:
     """Withdraw a consent; it takes effect at once (Art. 5(1), C10).
 
     From then on the register refuses items on explicit consent for that subject and
-    purpose, and transfers relying on it are refused (subjects.selectors.consent_valid).
-    The items it covered (same subject and purpose, basis explicit consent) are flagged
-    ``consent_withdrawn_at``: the retention engine ends them in its next run, unless
-    another valid consent still covers them.
+    purpose (subjects.validation.consent_gate), and transfers relying on it are refused
+    (subjects.selectors.consent_valid). The items it covered (same subject and purpose,
+    basis explicit consent) are flagged ``consent_withdrawn_at`` unless another valid
+    consent still covers them: the retention engine ends them in its next run.
     """
     errors = ErrorCollector()
-    when = parse_moment(withdrawn_at, "withdrawn_at", errors) if withdrawn_at else timezone.now()
+    when = parse_moment(withdrawn_at, "withdrawn_at", errors) or timezone.now()
     if errors.errors:
         raise RecordErrors(errors.errors)
     with transaction.atomic():
         _live_subject(consent.subject)
         consent = (
-            type(consent)
-            .objects.select_for_update()
+            Consent.objects.select_for_update()
             .select_related("purpose", "subject")
             .get(pk=consent.pk)
         )
@@ -1101,35 +1132,10 @@ def consent_withdraw(
     return consent
 
 
-def _consent_withdraw(*, consent, when: datetime, actor, actor_label: str, request) -> None:
-
+def _consent_withdraw(*, consent: Consent, when: datetime, actor, actor_label, request) -> None:
     consent.withdrawn_at = when
     consent.save(update_fields=["withdrawn_at"])
-    still_valid = (
-        Consent.objects.filter(subject_id=consent.subject_id, purpose_id=consent.purpose_id)
-        .exclude(pk=consent.pk)
-        .filter(given_at__lte=timezone.now(), withdrawn_at__isnull=True)
-        .exists()
-    )
-    flagged: list[int] = []
-    if not still_valid:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE subjects_personaldataitem SET consent_withdrawn_at = %s"
-                " WHERE subject_id = %s AND purpose_id = %s AND legal_basis = %s"
-                " AND deleted_at IS NULL AND consent_withdrawn_at IS NULL RETURNING id",
-                [when, consent.subject_id, consent.purpose_id, LegalBasis.EXPLICIT_CONSENT.value],
-            )
-            flagged = [item_id for (item_id,) in cursor.fetchall()]
-        actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
-        history_record(
-            PersonalDataItem,
-            flagged,
-            when=timezone.now(),
-            actor_id=actor_id,
-            reason="consent_withdrawn",
-            change=True,
-        )
+    flagged = _items_flag(consent, when=when, actor=actor)
     audit_entry_create(
         action=Action.UPDATE,
         actor=actor,
@@ -1146,7 +1152,98 @@ def _consent_withdraw(*, consent, when: datetime, actor, actor_label: str, reque
     )
 
 
-def consent_evidence_export(*, consent, purpose: str, actor: Any = None, request=None):
+def _items_flag(consent: Consent, *, when: datetime, actor: Any = None) -> list[int]:
+    """Flag the items the consent covered for the retention engine, unless another consent
+    of the subject for the purpose is still valid. Returns the ids flagged."""
+    still_valid = (
+        Consent.objects.filter(subject_id=consent.subject_id, purpose_id=consent.purpose_id)
+        .exclude(pk=consent.pk)
+        .filter(given_at__lte=timezone.now(), withdrawn_at__isnull=True)
+        .exists()
+    )
+    if still_valid:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE subjects_personaldataitem SET consent_withdrawn_at = %s"
+            " WHERE subject_id = %s AND purpose_id = %s AND legal_basis = %s"
+            " AND deleted_at IS NULL AND consent_withdrawn_at IS NULL RETURNING id",
+            [when, consent.subject_id, consent.purpose_id, LegalBasis.EXPLICIT_CONSENT.value],
+        )
+        flagged = sorted(item_id for (item_id,) in cursor.fetchall())
+    actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
+    history_record(
+        PersonalDataItem,
+        flagged,
+        when=timezone.now(),
+        actor_id=actor_id,
+        reason="consent_withdrawn",
+        change=True,
+    )
+    return flagged
+
+
+def refusals_log(
+    exc: ConsentRefused, *, actor: Any = None, actor_label: str = "", request=None
+) -> None:
+    """Write the consent gate's refusals to the processing log, once (Art. 12, C10).
+
+    Called where the refused write has rolled back, so the entry stays: by the services
+    themselves when they ran outside any transaction, else by the caller that opened it
+    (the API's idempotent writes, the CSV import).
+    """
+    if exc.logged:
+        return
+    exc.logged = True
+    subject_uuids = dict(
+        DataSubject.objects.filter(
+            pk__in={r.subject_id for r in exc.refusals if r.subject_id}
+        ).values_list("pk", "uuid")
+    )
+    refused = [
+        {
+            "subject": str(subject_uuids.get(r.subject_id, "new")),
+            "category": r.category,
+            "purpose": r.purpose,
+            "reason": r.reason,
+        }
+        for r in exc.refusals
+    ]
+    audit_entry_create(
+        action=Action.CREATE,
+        actor=actor,
+        actor_label=actor_label,
+        request=request,
+        subject_ref=refused[0]["subject"] if len({r["subject"] for r in refused}) == 1 else "",
+        purpose=", ".join(sorted({r.purpose for r in exc.refusals}))[:255],
+        detail={"event": "consent_gate_refused", "outcome": "refused", "items": refused[:100]},
+    )
+
+
+# Set by a caller whose own transaction rolls back with a refused write (an idempotent API
+# write, an all-or-nothing CSV import): it logs the refusal itself once that has happened.
+_REFUSALS_DEFERRED: ContextVar[bool] = ContextVar("refusals_deferred", default=False)
+
+
+@contextmanager
+def refusals_log_deferred():
+    """Within: the services leave the logging of consent-gate refusals to the caller."""
+    token = _REFUSALS_DEFERRED.set(True)
+    try:
+        yield
+    finally:
+        _REFUSALS_DEFERRED.reset(token)
+
+
+def _log_refusal_when_outside(exc: ConsentRefused, **actor) -> None:
+    """Log a refusal once the service's own transaction has rolled back, unless deferred."""
+    if not _REFUSALS_DEFERRED.get():
+        refusals_log(exc, **actor)
+
+
+def consent_evidence_export(
+    *, consent: Consent, purpose: str, actor: Any = None, request=None
+) -> tuple[str, bytes]:
     """Decrypt a consent's evidence for download; the export is logged with its purpose."""
     subject = consent.subject
     usable = consent.evidence_path and not subject.is_shredded
@@ -1176,12 +1273,12 @@ def consent_evidence_export(*, consent, purpose: str, actor: Any = None, request
 
 
 @transaction.atomic
-def notice_publish(*, title: str, text: str, actor: Any = None, request=None):
+def notice_publish(*, title: str, text: str, actor: Any = None, request=None) -> PrivacyNotice:
     """Publish a new version of the privacy notice; earlier versions stay as they were."""
     title, text = (title or "").strip(), (text or "").strip()
     if not title or not text or len(title) > 200:
         raise RecordErrors({"text": [str(NOTICE_TEXT_REQUIRED)]})
-    # one publisher at a time: the version numbers never collide
+    # one publisher at a time: version numbers never collide
     with connection.cursor() as cursor:
         cursor.execute("LOCK TABLE subjects_privacynotice IN EXCLUSIVE MODE")
     last = PrivacyNotice.objects.order_by("-version").values_list("version", flat=True).first()
