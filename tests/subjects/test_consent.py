@@ -573,3 +573,20 @@ def test_controller_admins_publish_notice_versions_others_only_read_them(owner, 
     assert "v2" in listing and 'id="notice-form"' not in listing
     with tenant_context(acme):
         assert list(PrivacyNotice.objects.values_list("version", flat=True)) == [2, 1]
+
+
+def test_destroying_a_subject_removes_its_consent_evidence_files(acme):
+    with tenant_context(acme):
+        ayse = _subject()
+        consent = services.consent_record(
+            subject=ayse,
+            raw={"purpose": "customer_service", "channel": "paper", "given_at": YESTERDAY},
+            evidence=PDF,
+            evidence_name="form.pdf",
+        )
+        path = consent.evidence_path
+        assert default_storage.exists(path)
+        services.subject_key_destroy(subject=ayse, reason="test")
+        consent.refresh_from_db()
+        assert not default_storage.exists(path) and consent.evidence_path == ""
+        assert selectors.consent_valid(subject_ids=[ayse.pk], purpose="customer_service") == set()
