@@ -426,3 +426,21 @@ def test_the_log_filters_by_place_and_its_queries_do_not_grow_with_rows(
 def test_the_overview_links_recipients_and_the_log(auditor):
     page = auditor.get(reverse("transfers:index")).content.decode()
     assert reverse("transfers:recipients") in page and reverse("transfers:log") in page
+
+
+def test_a_consent_evidence_download_is_in_the_transfer_log(in_acme):
+    ayse = subject()
+    raw = {
+        "purpose": "customer_service",
+        "channel": "web_form",
+        "given_at": (timezone.now() - datetime.timedelta(days=1)).isoformat(),
+    }
+    consent = subject_services.consent_record(
+        subject=ayse, raw=raw, evidence_name="rıza.pdf", evidence=b"%PDF-1.4 imzali form"
+    )
+
+    subject_services.consent_evidence_export(consent=consent, purpose="denetim", actor=user())
+
+    transfer = Transfer.objects.get()
+    assert transfer.export_label == "consent_evidence_download"
+    assert list(transfer.subjects.all()) == [ayse]
