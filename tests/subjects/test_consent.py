@@ -612,3 +612,9 @@ def test_destroying_a_subject_removes_its_consent_evidence_files(acme):
         consent.refresh_from_db()
         assert not default_storage.exists(path) and consent.evidence_path == ""
         assert selectors.consent_valid(subject_ids=[ayse.pk], purpose="customer_service") == set()
+
+
+def test_the_processing_log_page_names_a_refusal_in_words(api, owner, acme):
+    api.post(reverse("api:subject_upsert"), subject_record(items=[health()]))
+    page = owner.get(reverse("audit:entries")).content.decode()
+    assert "reddedildi: geçerli açık rıza yok" in page
