@@ -60,6 +60,11 @@ EVENT_LABELS = {
     "invitation_accepted": _("invitation accepted"),
     "user_invited": _("staff member invited"),
     "audit_log_export": _("processing log exported"),
+    "consent_given": _("explicit consent recorded"),
+    "consent_withdrawn": _("explicit consent withdrawn"),
+    "consent_gate_refused": _("refused: no valid explicit consent"),
+    "consent_evidence_download": _("consent evidence downloaded"),
+    "privacy_notice_published": _("privacy notice published"),
 }
 
 

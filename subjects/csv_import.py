@@ -30,7 +30,7 @@ from config.celery import app
 from config.errors import PortalError
 from subjects import services, validation
 from subjects.crypto import keyring
-from subjects.models import CsvImport, IdentifierKind
+from subjects.models import CsvImport, IdentifierKind, SubjectIdentifier
 
 ITEM_COLUMNS = [
     "category", "purpose", "legal_basis", "source_system", "value", "collected_at", "last_used_at",
@@ -327,8 +327,11 @@ def group_rows(
     return groups
 
 
-def check(rows: list[dict[str, str]]) -> tuple[list[Group], dict[str, list[str]]]:
-    """Every row through the register's rules; errors keyed by row number."""
+def check(
+    rows: list[dict[str, str]], *, refusals: list | None = None
+) -> tuple[list[Group], dict[str, list[str]]]:
+    """Every row through the register's rules; errors keyed by row number. The consent
+    gate's refusals are appended to ``refusals`` when given (the run logs them)."""
     inventory = validation.Inventory()
     errors: dict[str, list[str]] = {}
 
@@ -348,11 +351,14 @@ def check(rows: list[dict[str, str]]) -> tuple[list[Group], dict[str, list[str]]
             for message in messages:
                 add(number, path.removeprefix("id."), message)
     groups = group_rows(rows, identifiers, add)
+    checked: list[tuple[Group, validation.SubjectInput]] = []
     for group in groups:
         collector = validation.ErrorCollector()
-        validation.record_validate(
+        inp = validation.record_validate(
             record=group.record, inventory=inventory, path="r", errors=collector
         )
+        if inp is not None:
+            checked.append((group, inp))
         for path, messages in collector.errors.items():
             match = re.match(r"^r\.(items|consents)\[(\d+)\]\.(\w+)", path)
             if match:
@@ -367,7 +373,49 @@ def check(rows: list[dict[str, str]]) -> tuple[list[Group], dict[str, list[str]]
                 number = group.origin.get(column, group.rows[0])
             for message in messages:
                 add(number, column, message)
+    refused = _consent_preview(checked, add)
+    if refused is not None and refusals is not None:
+        refusals.append(refused)
     return groups, errors
+
+
+def _consent_preview(
+    checked: list[tuple[Group, validation.SubjectInput]], add
+) -> validation.ConsentRefused | None:
+    """The consent gate in the preview, as the import will apply it: the stored subjects the
+    rows extend are found by their identifiers, and their consents read in one query."""
+    if not checked:
+        return None
+    ring = keyring()
+    indexes = [
+        [ring.blind_index(kind, value) for kind, value in inp.identifiers.items()]
+        for _group, inp in checked
+    ]
+    owners = {
+        bytes(bi): subject_id
+        for bi, subject_id in SubjectIdentifier.objects.filter(
+            blind_index__in=[bi for bis in indexes for bi in bis]
+        ).values_list("blind_index", "subject_id")
+    }
+    subject_ids = []
+    for bis in indexes:
+        found = {owners[bi] for bi in bis if bi in owners}
+        subject_ids.append(found.pop() if len(found) == 1 else None)
+    try:
+        validation.consent_gate(
+            rows=validation.record_gate_rows(
+                inputs=[inp for _group, inp in checked], subject_ids=subject_ids, prefix="r"
+            )
+        )
+    except validation.ConsentRefused as exc:
+        for path, messages in exc.errors.items():
+            match = re.match(r"^r\[(\d+)\]\.items\[(\d+)\]", path)
+            group = checked[int(match.group(1))][0]
+            number = group.record["items"][int(match.group(2))]["row"]
+            for message in messages:
+                add(number, "legal_basis", message)
+        return exc
+    return None
 
 
 def _actor_label(job: CsvImport) -> str:
@@ -496,7 +544,11 @@ def csv_import_execute(*, job_id: int) -> CsvImport:
 
 def _run(job: CsvImport) -> CsvImport:
     rows = parse(keyring().unseal(bytes(job.sealed_content), _label(job)))
-    groups, errors = check(rows)  # the inventory may have changed since the preview
+    refused: list[validation.ConsentRefused] = []
+    # the inventory and the consents may have changed since the preview
+    groups, errors = check(rows, refusals=refused)
+    for exc in refused:  # refused now: nothing of these rows is processed
+        services.refusals_log(exc, actor=job.created_by, actor_label=_actor_label(job))
     rejected = {int(number): messages for number, messages in errors.items()}
     outcome: dict[int, str] = {}
     try:

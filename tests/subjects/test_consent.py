@@ -375,6 +375,8 @@ def test_a_csv_row_on_explicit_consent_for_a_special_category_needs_the_consent_
         consent_reference="FORM-7",
     )
     _upload(colleague, csv_bytes([without, with_consent]))
+    message = _tr(validation.SPECIAL_WITHOUT_CONSENT, category="Sağlık")
+    assert _job(acme).row_errors == {"2": [f"hukuki_sebep: {message}"]}  # in the preview
     _confirm(colleague, _job(acme), "valid_only", django_capture_on_commit_callbacks)
 
     job = _job(acme)
@@ -383,17 +385,37 @@ def test_a_csv_row_on_explicit_consent_for_a_special_category_needs_the_consent_
         (consent,) = Consent.objects.all()
         assert consent.channel == "paper" and consent.evidence_reference == "FORM-7"
     report = colleague.get(reverse("subjects:csv_report", args=[job.uuid])).content.decode()
-    assert "hukuki_sebep: " + _tr(validation.SPECIAL_WITHOUT_CONSENT, category="Sağlık") in report
-    assert len(_refusals(acme)) == 1
+    assert f"hukuki_sebep: {message}" in report
+
+
+def test_a_consent_withdrawn_between_preview_and_run_refuses_the_row_and_is_logged(
+    colleague, acme, eager, django_capture_on_commit_callbacks
+):
+    with tenant_context(acme):
+        ayse = _subject()
+        consent = _consent(ayse)
+    _upload(colleague, csv_bytes([row(**health())]))
+    assert _job(acme).row_errors == {}
+    with tenant_context(acme):
+        services.consent_withdraw(consent=consent)
+    _confirm(colleague, _job(acme), "valid_only", django_capture_on_commit_callbacks)
+    assert _job(acme).imported_items == 0 and _items(acme) == 1
+    (entry,) = _refusals(acme)
+    assert entry.detail["items"][0]["subject"] == str(ayse.uuid)
 
 
 def test_a_csv_all_or_nothing_import_refused_by_the_gate_stores_nothing_but_logs_it(
     colleague, acme, eager, django_capture_on_commit_callbacks
 ):
-    _upload(colleague, csv_bytes([row(), row(**health(), name="X", tckn=TCKN_MEHMET, email="")]))
+    with tenant_context(acme):
+        _consent(_subject(TCKN_MEHMET))  # consented when the file is previewed
+    special = row(**health(), name="X", tckn=TCKN_MEHMET, email="")
+    _upload(colleague, csv_bytes([row(), special]))
+    with tenant_context(acme):
+        services.consent_withdraw(consent=Consent.objects.get())  # withdrawn before the run
     _confirm(colleague, _job(acme), "all_or_nothing", django_capture_on_commit_callbacks)
     assert _job(acme).status == "failed"
-    assert _items(acme) == 0
+    assert _items(acme) == 1  # Mehmet's item from before, nothing of the file
     assert len(_refusals(acme)) == 1
 
 
@@ -590,3 +612,9 @@ def test_destroying_a_subject_removes_its_consent_evidence_files(acme):
         consent.refresh_from_db()
         assert not default_storage.exists(path) and consent.evidence_path == ""
         assert selectors.consent_valid(subject_ids=[ayse.pk], purpose="customer_service") == set()
+
+
+def test_the_processing_log_page_names_a_refusal_in_words(api, owner, acme):
+    api.post(reverse("api:subject_upsert"), subject_record(items=[health()]))
+    page = owner.get(reverse("audit:entries")).content.decode()
+    assert "reddedildi: geçerli açık rıza yok" in page
