@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -148,7 +149,11 @@ def disclosure_register(
         period_end=period_end,
         registered_by=actor,
     )
-    disclosure.full_clean()
+    try:
+        disclosure.full_clean()
+    except ValidationError as exc:
+        field, errors = next(iter(exc.message_dict.items()))
+        raise PortalError(errors[0], field=field) from exc
     disclosure.save()
     disclosure.subjects.set(subjects)
     disclosure.categories.set(categories)
@@ -320,8 +325,6 @@ def disclosure_export(
     Each export is recorded as a transfer to the requester (Art. 8(2)(a) with the chosen
     Art. 5(2) ground) and in the processing log, one entry per subject disclosed.
     """
-    from transfers.services import transfer_record  # the transfer log's one writer
-
     _role_check(actor, AUTHORISERS)
     with transaction.atomic():
         disclosure = _locked(disclosure)
@@ -331,6 +334,8 @@ def disclosure_export(
             raise PortalError(NOT_AUTHORISED, code="not_authorised", status=409)
         if not disclosure.authorisations.filter(user=actor).exists():
             raise PortalError(NOT_AN_AUTHORISER, code="forbidden", status=403)
+        from transfers.services import transfer_record  # the transfer log's one writer
+
         rows = _scope_rows(disclosure)
         subject_ids = sorted({row["_subject_id"] for row in rows})
         category_ids = list(disclosure.categories.values_list("pk", flat=True))

@@ -70,7 +70,7 @@ class DisclosureRequest(models.Model):
     )
     registered_at = models.DateTimeField(auto_now_add=True)
     # The classification: binding (with the provision that obliges the controller) or not.
-    is_binding = models.BooleanField(_("legally binding"), null=True)
+    is_binding = models.BooleanField(_("legally binding"), null=True, blank=True)
     provision = models.CharField(_("binding provision"), max_length=300, blank=True)
     # The Art. 5(2) ground behind the Art. 8(2)(a) transfer: (a) law, or (ç) legal obligation.
     ground = models.CharField(
@@ -78,12 +78,12 @@ class DisclosureRequest(models.Model):
     )
     classification_note = models.TextField(_("note on the classification"), blank=True)
     classified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    classified_at = models.DateTimeField(null=True)
-    disclosed_at = models.DateTimeField(null=True)
+    classified_at = models.DateTimeField(null=True, blank=True)
+    disclosed_at = models.DateTimeField(null=True, blank=True)
     disclosed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
     class Meta:
