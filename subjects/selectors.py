@@ -28,6 +28,7 @@ from subjects.crypto import (
     keyring,
     subject_cipher_of,
 )
+from subjects.exports import export_announce
 from subjects.models import (
     DataSubject,
     IdentifierKind,
@@ -281,5 +282,12 @@ def attachment_export(
         purpose=purpose,
         request=request,
         detail={"event": "attachment_download", "bytes": len(content)},
+    )
+    export_announce(
+        subject_ids=[subject.pk],
+        category_ids=[],
+        label="attachment_download",
+        actor=actor,
+        request=request,
     )
     return name, content

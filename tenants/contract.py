@@ -43,6 +43,8 @@ from audit.services import audit_entry_create
 from config.errors import PortalError
 from config.pdf import BASE_CSS, html_to_pdf
 from retention.controller_end import controller_data_destroy
+from subjects.exports import export_announce
+from subjects.models import DataCategory, DataSubject
 from tenants.models import ContractExport, DestructionCertificate, Domain, Tenant
 from tenants.services import tenant_set_status
 
@@ -142,6 +144,16 @@ def export_download_record(*, export: ContractExport, user: User, request=None) 
         actor=user,
         request=request,
         detail={"event": "contract_export_download", "export": str(export.uuid)},
+    )
+    # The whole register leaves the system: logged as an export to the controller (C6).
+    export_announce(
+        subject_ids=list(
+            DataSubject.objects.filter(key_destroyed_at__isnull=True).values_list("pk", flat=True)
+        ),
+        category_ids=list(DataCategory.objects.values_list("pk", flat=True)),
+        label="contract_export_download",
+        actor=user,
+        request=request,
     )
 
 

@@ -7,3 +7,9 @@ class TransfersConfig(AppConfig):
 
     name = "transfers"
     verbose_name = _("Transfers")
+
+    def ready(self) -> None:
+        from subjects.exports import export_recorder_register
+        from transfers.services import export_record
+
+        export_recorder_register(export_record)

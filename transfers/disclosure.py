@@ -31,15 +31,22 @@ from audit.models import Action
 from audit.services import audit_entry_create
 from config.errors import PortalError
 from config.pdf import html_to_pdf
-from subjects.models import DataCategory, DataSubject
+from subjects.models import DataCategory, DataSubject, ProcessingPurpose
 from subjects.selectors import subject_decrypt, subject_lookup
 from transfers.models import (
+    HOME_COUNTRY,
+    Art6Ground,
     DisclosureAuthorisation,
     DisclosureGround,
     DisclosureRequest,
     DisclosureStatus,
+    Recipient,
+    RecipientKind,
     RequesterKind,
+    Transfer,
+    TransferBasis,
 )
+from transfers.services import recipient_create, transfer_record
 
 # Two different controller admins authorise a disclosure before anything leaves (C9).
 AUTHORISATIONS_REQUIRED = 2
@@ -47,8 +54,6 @@ AUTHORISATIONS_REQUIRED = 2
 # authorisation, and officers (who register and classify) act for it day to day.
 AUTHORISERS = (Role.CONTROLLER_ADMIN,)
 CLASSIFIERS = (Role.CONTROLLER_ADMIN, Role.REQUEST_OFFICER)
-# The legal basis of a binding disclosure: Art. 8(2)(a) with one of these Art. 5(2) grounds.
-DISCLOSURE_LEGAL_BASIS = "art8_2_a"
 DISCLOSURE_PURPOSE = "disclosure_to_authority"
 # Recipients of the transfer log: public bodies are public authorities, the rest "other".
 PUBLIC_REQUESTERS = {
@@ -66,6 +71,7 @@ NOT_AUTHORISED = _("Two different controller admins must authorise the request b
 REJECTED_NEVER = _("This request was rejected: nothing is ever disclosed for it.")
 NOT_AN_AUTHORISER = _("Only a controller admin who authorised this request may export its data.")
 PROVISION_MISSING = _("Name the provision that obliges the controller to disclose.")
+PURPOSE_MISSING = _("Choose the declared processing purpose the disclosure serves.")
 GROUND_MISSING = _("Choose the Art. 5(2) ground of the disclosure.")
 UNKNOWN_IDENTIFIER = _("No data subject is held with this identifier: %(value)s")
 NO_SUBJECTS = _("Name at least one data subject.")
@@ -177,6 +183,7 @@ def disclosure_classify(
     binding: bool,
     provision: str = "",
     ground: str = "",
+    purpose: ProcessingPurpose | None = None,
     note: str = "",
     actor: User,
     request=None,
@@ -186,17 +193,22 @@ def disclosure_classify(
     A request that is not binding is rejected at once and for good (C9).
     """
     _role_check(actor, CLASSIFIERS)
+    if disclosure.status != DisclosureStatus.RECEIVED:
+        raise PortalError(NOT_RECEIVED, code="classified", status=409)
     provision, note = provision.strip(), note.strip()
     if binding and not provision:
         raise PortalError(PROVISION_MISSING, field="provision")
     if binding and ground not in DisclosureGround.values:
         raise PortalError(GROUND_MISSING, field="ground")
+    if binding and not (isinstance(purpose, ProcessingPurpose) and purpose.is_active):
+        raise PortalError(PURPOSE_MISSING, field="purpose")
     disclosure = _locked(disclosure)
     if disclosure.status != DisclosureStatus.RECEIVED:
         raise PortalError(NOT_RECEIVED, code="classified", status=409)
     disclosure.is_binding = binding
     disclosure.provision = provision if binding else ""
     disclosure.ground = ground if binding else ""
+    disclosure.purpose = purpose if binding else None
     disclosure.classification_note = note
     disclosure.classified_by, disclosure.classified_at = actor, timezone.now()
     disclosure.status = DisclosureStatus.BINDING if binding else DisclosureStatus.REJECTED
@@ -291,7 +303,9 @@ def _scope_rows(disclosure: DisclosureRequest) -> list[dict]:
     return rows
 
 
-def _archive(disclosure: DisclosureRequest, rows: list[dict]) -> bytes:
+def _archive(
+    disclosure: DisclosureRequest, rows: list[dict], legal_basis: str, ground: str
+) -> bytes:
     public = [{key: value for key, value in row.items() if not key.startswith("_")} for row in rows]
     text = io.StringIO()
     writer = csv.writer(text)
@@ -305,8 +319,8 @@ def _archive(disclosure: DisclosureRequest, rows: list[dict]) -> bytes:
         "requester": disclosure.requester_name,
         "instrument": disclosure.instrument,
         "provision": disclosure.provision,
-        "legal_basis": DISCLOSURE_LEGAL_BASIS,
-        "ground": disclosure.ground,
+        "legal_basis": legal_basis,
+        "ground": ground,
         "exported_at": timezone.now().isoformat(),
         "items": public,
     }
@@ -334,18 +348,18 @@ def disclosure_export(
             raise PortalError(NOT_AUTHORISED, code="not_authorised", status=409)
         if not disclosure.authorisations.filter(user=actor).exists():
             raise PortalError(NOT_AN_AUTHORISER, code="forbidden", status=403)
-        from transfers.services import transfer_record  # the transfer log's one writer
-
         rows = _scope_rows(disclosure)
         subject_ids = sorted({row["_subject_id"] for row in rows})
         category_ids = list(disclosure.categories.values_list("pk", flat=True))
+        legal_basis, ground = transfer_basis(disclosure)
         transfer = transfer_record(
-            recipient=recipient_for(disclosure),
+            recipient=recipient_for(disclosure=disclosure, actor=actor, request=request),
             category_ids=category_ids,
             subject_ids=subject_ids,
-            purpose=DISCLOSURE_PURPOSE,
-            legal_basis=DISCLOSURE_LEGAL_BASIS,
-            ground=disclosure.ground,
+            purpose=disclosure.purpose,
+            legal_basis=legal_basis,
+            ground=ground,
+            source=Transfer.Source.DISCLOSURE,
             informed_at=disclosure.authorisations.order_by("-at").values_list("at", flat=True)[0],
             actor=actor,
             request=request,
@@ -375,21 +389,37 @@ def disclosure_export(
             subjects=len(subject_ids),
             items=len(rows),
         )
-    content = _archive(disclosure, rows)
+    content = _archive(disclosure, rows, legal_basis, ground)
     return DisclosureExport(f"disclosure-{disclosure.pk}.zip", content, transfer)
 
 
-def recipient_for(disclosure: DisclosureRequest):
-    """The requester in the recipient register (created once, at home, by its name and kind)."""
-    from transfers.models import Recipient
-
-    kind = "public_authority" if disclosure.requester_kind in PUBLIC_REQUESTERS else "other"
-    recipient = Recipient.objects.filter(name=disclosure.requester_name, kind=kind).first()
+def recipient_for(*, disclosure: DisclosureRequest, actor: User, request=None) -> Recipient:
+    """The requester in the recipient register: found by name and kind, or added (at home)."""
+    kind = (
+        RecipientKind.PUBLIC_AUTHORITY
+        if disclosure.requester_kind in PUBLIC_REQUESTERS
+        else RecipientKind.OTHER
+    )
+    recipient = Recipient.objects.filter(
+        name=disclosure.requester_name, kind=kind, is_controller=False
+    ).first()
     if recipient is None:
-        recipient = Recipient(name=disclosure.requester_name, kind=kind, country="TR")
-        recipient.full_clean()
-        recipient.save()
+        recipient = recipient_create(
+            actor=actor,
+            request=request,
+            name=disclosure.requester_name,
+            kind=kind,
+            country=HOME_COUNTRY,
+        )
     return recipient
+
+
+def transfer_basis(disclosure: DisclosureRequest) -> tuple[str, str]:
+    """Art. 8(2)(a) with the chosen Art. 5(2) ground; for special categories in scope,
+    Art. 8(2)(b) with the Art. 6(3)(b) ground (expressly provided by law)."""
+    if disclosure.categories.exclude(special_category="").exists():
+        return TransferBasis.ART6_GROUND, Art6Ground.LAW
+    return TransferBasis.ART5_GROUND, disclosure.ground
 
 
 def rejection_letter_pdf(*, disclosure: DisclosureRequest, actor=None, request=None) -> bytes:

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.access import ANY_ROLE, role_required, user_has_role
 from accounts.forms import AuthenticatorCodeForm
 from config.errors import PortalError
-from subjects.models import DataCategory
+from subjects.models import DataCategory, ProcessingPurpose
 from transfers import disclosure as desk
 from transfers.models import (
     DisclosureGround,
@@ -100,9 +100,19 @@ class ClassifyForm(forms.Form):
         choices=[("", "—"), *DisclosureGround.choices],
         required=False,
     )
+    purpose = forms.ModelChoiceField(
+        label=_("Processing purpose"),
+        queryset=ProcessingPurpose.objects.none(),
+        required=False,
+        help_text=_("The declared purpose the disclosure serves, for the transfer log."),
+    )
     note = forms.CharField(
         label=_("Note"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["purpose"].queryset = ProcessingPurpose.objects.filter(is_active=True)
 
 
 def _form_error(form: forms.Form, exc: PortalError) -> None:
@@ -209,6 +219,7 @@ def classify_view(request, pk: int):
                 binding=data["binding"],
                 provision=data["provision"],
                 ground=data["ground"],
+                purpose=data["purpose"],
                 note=data["note"],
                 actor=request.user,
                 request=request,

@@ -5,7 +5,187 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from subjects.models import DataCategory, DataSubject
+from subjects.models import DataCategory, DataSubject, ProcessingPurpose
+
+# --- Recipients and the transfer log (KVKK Art. 8, 9; commitments C6, C7, C8) -----------------
+
+HOME_COUNTRY = "TR"  # Türkiye, ISO 3166-1 alpha-2: a recipient elsewhere is abroad (Art. 9)
+
+
+class RecipientKind(models.TextChoices):
+    SUB_PROCESSOR = "sub_processor", _("Sub-processor")
+    GROUP_COMPANY = "group_company", _("Group company")
+    SUPPLIER = "supplier", _("Supplier")
+    PUBLIC_AUTHORITY = "public_authority", _("Public authority")
+    OTHER = "other", _("Other")
+
+
+class AbroadRoute(models.TextChoices):
+    """The three routes of Art. 9 for a transfer abroad (yurt dışına aktarım)."""
+
+    ADEQUACY = "adequacy", _("Adequacy decision (Art. 9(1))")
+    SAFEGUARD = "safeguard", _("Appropriate safeguard (Art. 9(4))")
+    INCIDENTAL = "incidental", _("Incidental transfer (Art. 9(6))")
+
+
+class SafeguardType(models.TextChoices):
+    """Art. 9(4): the appropriate safeguards (uygun güvenceler)."""
+
+    STANDARD_CONTRACT = "standard_contract", _("Standard contract")
+    BINDING_CORPORATE_RULES = "bcr", _("Binding corporate rules")
+    UNDERTAKING = "undertaking", _("Written undertaking approved by the Board")
+
+
+class IncidentalGround(models.TextChoices):
+    """Art. 9(6): the grounds of an incidental transfer (arızi aktarım)."""
+
+    EXPLICIT_CONSENT = "a", _("(a) Explicit consent, after being informed of the risks")
+    CONTRACT_WITH_SUBJECT = "b", _("(b) Contract with the data subject")
+    CONTRACT_FOR_SUBJECT = "c", _("(c) Contract in the data subject's interest")
+    PUBLIC_INTEREST = "c2", _("(ç) Overriding public interest")
+    RIGHT = "d", _("(d) Establishing, exercising or protecting a right")
+    VITAL_INTEREST = "e", _("(e) Vital interest where consent is impossible")
+    PUBLIC_REGISTER = "f", _("(f) From a register open to the public")
+
+
+class Recipient(models.Model):
+    """A recipient (alıcı) of personal data, at home or abroad (KVKK Art. 8, 9; C7)."""
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("type"), max_length=20, choices=RecipientKind.choices)
+    country = models.CharField(_("country (ISO 3166 alpha-2)"), max_length=2)
+    route = models.CharField(
+        _("Art. 9 route"), max_length=12, choices=AbroadRoute.choices, blank=True
+    )
+    adequacy_reference = models.CharField(_("adequacy decision"), max_length=200, blank=True)
+    safeguard_type = models.CharField(
+        _("safeguard"), max_length=20, choices=SafeguardType.choices, blank=True
+    )
+    contract_signed_on = models.DateField(_("standard contract signed on"), null=True, blank=True)
+    contract_notified_on = models.DateField(
+        _("standard contract notified to the Authority on"), null=True, blank=True
+    )
+    incidental_ground = models.CharField(
+        _("incidental-transfer ground"), max_length=2, choices=IncidentalGround.choices, blank=True
+    )
+    note = models.TextField(_("note"), blank=True)
+    # The controller itself, as the recipient of its own exports (one per schema).
+    is_controller = models.BooleanField(default=False, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("recipient")
+        verbose_name_plural = _("recipients")
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(country__regex=r"^[A-Z]{2}$"), name="recipient_country_alpha2"
+            ),
+            models.UniqueConstraint(
+                fields=["is_controller"],
+                condition=Q(is_controller=True),
+                name="one_controller_recipient",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_abroad(self) -> bool:
+        return self.country != HOME_COUNTRY
+
+
+class TransferBasis(models.TextChoices):
+    """Art. 8: the conditions of a transfer (aktarım şartları)."""
+
+    EXPLICIT_CONSENT = "art8_1", _("Explicit consent (Art. 8(1))")
+    ART5_GROUND = "art8_2_a", _("An Art. 5(2) ground (Art. 8(2)(a))")
+    ART6_GROUND = "art8_2_b", _("An Art. 6(3) ground (Art. 8(2)(b))")
+    # An export handed to the controller itself: the processor returns the controller's own
+    # data, which is no transfer to a third party (Art. 8 does not apply), yet it is logged.
+    TO_CONTROLLER = "controller", _("To the controller itself (no third party)")
+
+
+class Art6Ground(models.TextChoices):
+    """Art. 6(3) as amended in 2024: grounds for special categories other than consent."""
+
+    LAW = "art6_3_b", _("Expressly provided by law (Art. 6(3)(b))")
+    VITAL_INTEREST = "art6_3_c", _("Vital interest where consent is impossible (Art. 6(3)(c))")
+    MADE_PUBLIC = "art6_3_c2", _("Made public by the data subject (Art. 6(3)(ç))")
+    RIGHT = "art6_3_d", _("Establishing, exercising or protecting a right (Art. 6(3)(d))")
+    HEALTH = "art6_3_e", _("Public health and medical care under confidentiality (Art. 6(3)(e))")
+    EMPLOYMENT = "art6_3_f", _("Employment, social security or social aid duties (Art. 6(3)(f))")
+    MEMBERS = "art6_3_g", _("Foundations, associations and unions, for members (Art. 6(3)(g))")
+
+
+class Transfer(models.Model):
+    """One transfer (aktarım) of personal data to a recipient, with its legal basis (C6, C8).
+
+    The recipient's country and Art. 9 route are copied at the time of the transfer: a later
+    change of the register does not change what the transfer relied on.
+    """
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", _("Recorded by staff")
+        EXPORT = "export", _("Export from the portal")
+        DISCLOSURE = "disclosure", _("Disclosure request")
+
+    recipient = models.ForeignKey(
+        Recipient, on_delete=models.PROTECT, related_name="transfers", verbose_name=_("recipient")
+    )
+    categories = models.ManyToManyField(
+        DataCategory, related_name="transfers", verbose_name=_("data categories")
+    )
+    subjects = models.ManyToManyField(
+        DataSubject, related_name="transfers", verbose_name=_("data subjects")
+    )
+    # A saved query ({"group": id, "category_ids": [...]}) the subjects were resolved from.
+    subject_query = models.JSONField(_("saved query"), default=dict, blank=True)
+    # Empty only for an export to the controller, which serves no single declared purpose.
+    purpose = models.ForeignKey(
+        ProcessingPurpose,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("purpose"),
+    )
+    export_label = models.CharField(_("export"), max_length=120, blank=True)
+    legal_basis = models.CharField(_("legal basis"), max_length=10, choices=TransferBasis.choices)
+    ground = models.CharField(_("ground"), max_length=12, blank=True)
+    country = models.CharField(_("country"), max_length=2)
+    is_abroad = models.BooleanField(_("abroad"))
+    route = models.CharField(
+        _("Art. 9 route"), max_length=12, choices=AbroadRoute.choices, blank=True
+    )
+    route_detail = models.CharField(_("route detail"), max_length=40, blank=True)
+    informed_at = models.DateTimeField(_("controller informed or approved at"))
+    source = models.CharField(
+        _("source"), max_length=12, choices=Source.choices, default=Source.MANUAL
+    )
+    note = models.TextField(_("note"), blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("made by"),
+    )
+    actor_label = models.CharField(_("made by"), max_length=150)
+    subject_count = models.PositiveIntegerField(_("subjects"), default=0)
+    transferred_at = models.DateTimeField(_("transferred at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
+        ordering = ["-transferred_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} {self.transferred_at:%Y-%m-%d}"
+
 
 # --- Disclosure-request desk (C9) ------------------------------------------------------
 
@@ -76,6 +256,16 @@ class DisclosureRequest(models.Model):
     ground = models.CharField(
         _("ground (Art. 5(2))"), max_length=20, choices=DisclosureGround.choices, blank=True
     )
+    # The declared processing purpose the disclosure serves (the transfer log needs one),
+    # e.g. "informing authorised persons and bodies" in the controller's inventory.
+    purpose = models.ForeignKey(
+        ProcessingPurpose,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("purpose"),
+    )
     classification_note = models.TextField(_("note on the classification"), blank=True)
     classified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -92,7 +282,8 @@ class DisclosureRequest(models.Model):
         ordering = ["-received_at", "-pk"]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(is_binding=True) | (~Q(provision="") & ~Q(ground="")),
+                condition=~Q(is_binding=True)
+                | (~Q(provision="") & ~Q(ground="") & Q(purpose__isnull=False)),
                 name="disclosure_binding_cites_provision",
             ),
             models.CheckConstraint(

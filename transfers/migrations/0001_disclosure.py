@@ -94,6 +94,17 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 (
+                    "purpose",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="subjects.processingpurpose",
+                        verbose_name="purpose",
+                    ),
+                ),
+                (
                     "classification_note",
                     models.TextField(blank=True, verbose_name="note on the classification"),
                 ),
@@ -191,6 +202,7 @@ class Migration(migrations.Migration):
                     models.Q(
                         models.Q(("provision", ""), _negated=True),
                         models.Q(("ground", ""), _negated=True),
+                        ("purpose__isnull", False),
                     ),
                     _connector="OR",
                 ),
