@@ -41,7 +41,8 @@ class RegisterForm(forms.Form):
         help_text=_("The letter's reference and the law, decision or order it relies on."),
     )
     received_at = forms.DateTimeField(
-        label=_("Received at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label=_("Received at"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     identifiers = forms.CharField(
         label=_("Data subjects"),
