@@ -193,6 +193,7 @@ def disclosure_classify(
     A request that is not binding is rejected at once and for good (C9).
     """
     _role_check(actor, CLASSIFIERS)
+    disclosure = DisclosureRequest.objects.get(pk=disclosure.pk)  # as stored, not as passed
     if disclosure.status != DisclosureStatus.RECEIVED:
         raise PortalError(NOT_RECEIVED, code="classified", status=409)
     provision, note = provision.strip(), note.strip()
@@ -234,6 +235,7 @@ def disclosure_authorise(
     makes the export possible. A wrong code changes nothing.
     """
     _role_check(user, AUTHORISERS)
+    disclosure = DisclosureRequest.objects.get(pk=disclosure.pk)  # as stored, not as passed
     _authorisable_check(disclosure, user)
     # Outside the authorisation's transaction, so a wrong code still counts for the throttle.
     authenticator_code_check(user=user, token=token)

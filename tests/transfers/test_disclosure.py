@@ -433,3 +433,106 @@ def test_another_controller_never_sees_or_touches_acmes_requests(acme, globex, o
 
 def test_an_absurd_request_number_answers_404(acme, auditor):
     assert auditor.get(_url(acme, "disclosure_list") + "99999999999999999999/").status_code == 404
+
+
+def test_every_step_enters_the_processing_log(acme, admins):
+    first, second = admins
+    with tenant_context(acme):
+        disclosure = _authorised(first, second)
+        desk.disclosure_export(disclosure=disclosure, actor=first)
+        events = list(
+            AuditEntry.objects.filter(
+                object_type="transfers.DisclosureRequest", object_id=str(disclosure.pk)
+            )
+            .order_by("pk")
+            .values_list("detail__event", "actor_label")
+        )
+    assert events == [
+        ("disclosure_registered", "colleague"),
+        ("disclosure_classified", "colleague"),
+        ("disclosure_authorised", "owner"),
+        ("disclosure_authorised", "secondadmin"),
+        ("disclosure_exported", "owner"),  # the subject's own entry (Action.EXPORT)
+        ("disclosure_exported", "owner"),  # the request's
+    ]
+
+
+def test_special_categories_in_scope_are_disclosed_on_art_6_3_b(acme, admins):
+    from transfers.models import Transfer
+
+    first, second = admins
+    with tenant_context(acme):
+        health = {**item("health", value="Kan grubu: 0 Rh+"), "legal_basis": "art6_3"}
+        held = subject(health, item("contact"))
+        disclosure = desk.disclosure_register(
+            requester_name="Ankara Cumhuriyet Başsavcılığı",
+            requester_kind="prosecutor",
+            instrument="Soruşturma 2026/77",
+            subject_ids=[held.pk],
+            category_ids=[DataCategory.objects.get(code="health").pk],
+            received_at=timezone.now(),
+            actor=first,
+        )
+        _binding(disclosure)
+        desk.disclosure_authorise(disclosure=disclosure, user=first, token=_code(first))
+        desk.disclosure_authorise(disclosure=disclosure, user=second, token=_code(second))
+        export = desk.disclosure_export(disclosure=disclosure, actor=first)
+        transfer = Transfer.objects.get()
+        assert (transfer.legal_basis, transfer.ground) == ("art8_2_b", "art6_3_b")
+    data = json.loads(zipfile.ZipFile(io.BytesIO(export.content)).read("data.json"))
+    assert [row["value"] for row in data["items"]] == ["Kan grubu: 0 Rh+"]
+
+
+def test_the_export_holds_only_the_period_asked_for(acme, admins):
+    first, second = admins
+    with tenant_context(acme):
+        held = subject(
+            item("contact", value="Eski adres", collected=timezone.now() - timedelta(days=800)),
+            item("contact", value="Yeni adres", collected=timezone.now() - timedelta(days=10)),
+        )
+        disclosure = desk.disclosure_register(
+            requester_name="Bir Mahkeme",
+            requester_kind="court",
+            instrument="Müzekkere",
+            subject_ids=[held.pk],
+            category_ids=[DataCategory.objects.get(code="contact").pk],
+            received_at=timezone.now(),
+            period_start=(timezone.now() - timedelta(days=100)).date(),
+            actor=first,
+        )
+        _binding(disclosure)
+        desk.disclosure_authorise(disclosure=disclosure, user=first, token=_code(first))
+        desk.disclosure_authorise(disclosure=disclosure, user=second, token=_code(second))
+        export = desk.disclosure_export(disclosure=disclosure, actor=second)
+    data = json.loads(zipfile.ZipFile(io.BytesIO(export.content)).read("data.json"))
+    assert [row["value"] for row in data["items"]] == ["Yeni adres"]
+
+
+def test_a_ground_outside_art_5_2_a_and_c_is_refused(acme):
+    with tenant_context(acme):
+        disclosure = _request()
+        with pytest.raises(PortalError) as refused:
+            desk.disclosure_classify(
+                disclosure=disclosure,
+                binding=True,
+                provision="Yok",
+                ground="art5_2_f",  # a legitimate interest never obliges a disclosure
+                purpose=_authorities(),
+                actor=User.objects.get(username="colleague"),
+            )
+        assert refused.value.field == "ground"
+
+
+def test_the_list_needs_the_same_queries_for_many_requests(
+    acme, auditor, django_assert_max_num_queries
+):
+    with tenant_context(acme):
+        _request()
+    url = _url(acme, "disclosure_list")
+    with django_assert_max_num_queries(12) as few:
+        auditor.get(url)
+    with tenant_context(acme):
+        for _number in range(5):
+            _request()
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert auditor.get(url).content.decode().count("data-status=") == 6
