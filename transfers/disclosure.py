@@ -68,6 +68,10 @@ NOT_RECEIVED = _("This request has already been classified.")
 NOT_BINDING = _("Only a request classified as legally binding and not rejected can be authorised.")
 ALREADY_AUTHORISED = _("You have already authorised this request. A second person must do it.")
 NOT_AUTHORISED = _("Two different controller admins must authorise the request before any export.")
+NOTHING_IN_SCOPE = _(
+    "None of the data asked for is held (any more) for these subjects, categories and period: "
+    "there is nothing to export."
+)
 REJECTED_NEVER = _("This request was rejected: nothing is ever disclosed for it.")
 NOT_AN_AUTHORISER = _("Only a controller admin who authorised this request may export its data.")
 PROVISION_MISSING = _("Name the provision that obliges the controller to disclose.")
@@ -353,46 +357,62 @@ def disclosure_export(
         rows = _scope_rows(disclosure)
         subject_ids = sorted({row["_subject_id"] for row in rows})
         category_ids = list(disclosure.categories.values_list("pk", flat=True))
+        if not rows:
+            raise PortalError(NOTHING_IN_SCOPE, code="nothing_in_scope", status=409)
         legal_basis, ground = transfer_basis(disclosure)
-        transfer = transfer_record(
-            recipient=recipient_for(disclosure=disclosure, actor=actor, request=request),
-            category_ids=category_ids,
-            subject_ids=subject_ids,
-            purpose=disclosure.purpose,
-            legal_basis=legal_basis,
-            ground=ground,
-            source=Transfer.Source.DISCLOSURE,
-            informed_at=disclosure.authorisations.order_by("-at").values_list("at", flat=True)[0],
-            actor=actor,
-            request=request,
-            note=f"{disclosure.instrument} / {disclosure.provision}"[:500],
-        )
-        subjects = {row["_subject_id"]: row["subject"] for row in rows}
-        for subject_id in subject_ids:
-            audit_entry_create(
-                action=Action.EXPORT,
+        try:
+            transfer = transfer_record(
+                recipient=recipient_for(disclosure=disclosure, actor=actor, request=request),
+                category_ids=category_ids,
+                subject_ids=subject_ids,
+                purpose=disclosure.purpose,
+                legal_basis=legal_basis,
+                ground=ground,
+                source=Transfer.Source.DISCLOSURE,
+                informed_at=disclosure.authorisations.order_by("-at")[0].at,
                 actor=actor,
-                target=disclosure,
-                subject_ref=subjects[subject_id],
-                purpose=DISCLOSURE_PURPOSE,
-                detail={"event": "disclosure_exported", "disclosure": disclosure.pk},
                 request=request,
+                note=f"{disclosure.instrument} / {disclosure.provision}"[:500],
             )
-        if disclosure.status != DisclosureStatus.DISCLOSED:
-            disclosure.status = DisclosureStatus.DISCLOSED
-            disclosure.disclosed_at, disclosure.disclosed_by = timezone.now(), actor
-            disclosure.save(update_fields=["status", "disclosed_at", "disclosed_by"])
-        _log(
-            action=Action.TRANSFER,
-            actor=actor,
-            disclosure=disclosure,
-            event="disclosure_exported",
-            request=request,
-            subjects=len(subject_ids),
-            items=len(rows),
-        )
+        except PortalError as exc:
+            # Nothing of the disclosure is written then; leaving the block normally lets the
+            # refusal's own entry in the processing log commit.
+            refused = exc
+        else:
+            refused = None
+            _disclosed_record(disclosure=disclosure, rows=rows, actor=actor, request=request)
+    if refused is not None:
+        raise refused
     content = _archive(disclosure, rows, legal_basis, ground)
     return DisclosureExport(f"disclosure-{disclosure.pk}.zip", content, transfer)
+
+
+def _disclosed_record(*, disclosure: DisclosureRequest, rows: list[dict], actor, request) -> None:
+    """The processing log of an export, one entry per subject disclosed, and the status."""
+    subjects = {row["_subject_id"]: row["subject"] for row in rows}
+    for _subject_id, subject_ref in sorted(subjects.items()):
+        audit_entry_create(
+            action=Action.EXPORT,
+            actor=actor,
+            target=disclosure,
+            subject_ref=subject_ref,
+            purpose=DISCLOSURE_PURPOSE,
+            detail={"event": "disclosure_exported", "disclosure": disclosure.pk},
+            request=request,
+        )
+    if disclosure.status != DisclosureStatus.DISCLOSED:
+        disclosure.status = DisclosureStatus.DISCLOSED
+        disclosure.disclosed_at, disclosure.disclosed_by = timezone.now(), actor
+        disclosure.save(update_fields=["status", "disclosed_at", "disclosed_by"])
+    _log(
+        action=Action.TRANSFER,
+        actor=actor,
+        disclosure=disclosure,
+        event="disclosure_exported",
+        request=request,
+        subjects=len(subjects),
+        items=len(rows),
+    )
 
 
 def recipient_for(*, disclosure: DisclosureRequest, actor: User, request=None) -> Recipient:

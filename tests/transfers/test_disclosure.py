@@ -536,3 +536,59 @@ def test_the_list_needs_the_same_queries_for_many_requests(
             _request()
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert auditor.get(url).content.decode().count("data-status=") == 6
+
+
+def test_a_refused_transfer_discloses_nothing_and_the_refusal_stays_in_the_log(acme, admins):
+    from transfers.models import Recipient, Transfer
+
+    first, second = admins
+    with tenant_context(acme):
+        # The requester is in the recipient register abroad, with no Art. 9 route.
+        Recipient.objects.create(name="Örnek Hukuk GmbH", kind="other", country="DE")
+        held = subject(item("contact"))
+        disclosure = desk.disclosure_register(
+            requester_name="Örnek Hukuk GmbH",
+            requester_kind="company",
+            instrument="Schreiben vom 1.12.2026",
+            subject_ids=[held.pk],
+            category_ids=[DataCategory.objects.get(code="contact").pk],
+            received_at=timezone.now(),
+            actor=first,
+        )
+        _binding(disclosure)
+        desk.disclosure_authorise(disclosure=disclosure, user=first, token=_code(first))
+        desk.disclosure_authorise(disclosure=disclosure, user=second, token=_code(second))
+        with pytest.raises(PortalError) as refused:
+            desk.disclosure_export(disclosure=disclosure, actor=first)
+        assert refused.value.code == "transfer_refused"
+        disclosure.refresh_from_db()
+        assert disclosure.status == Status.AUTHORISED
+        assert not Transfer.objects.exists()
+        assert AuditEntry.objects.filter(detail__event="transfer_refused").count() == 1
+        assert not AuditEntry.objects.filter(action="export").exists()
+        assert not AuditEntry.objects.filter(detail__event="disclosure_exported").exists()
+
+
+def test_nothing_held_for_the_period_means_nothing_to_export(acme, admins):
+    from transfers.models import Transfer
+
+    first, second = admins
+    with tenant_context(acme):
+        held = subject(item("contact", collected=timezone.now() - timedelta(days=900)))
+        disclosure = desk.disclosure_register(
+            requester_name="Bir Mahkeme",
+            requester_kind="court",
+            instrument="Müzekkere",
+            subject_ids=[held.pk],
+            category_ids=[DataCategory.objects.get(code="contact").pk],
+            received_at=timezone.now(),
+            period_start=(timezone.now() - timedelta(days=30)).date(),
+            actor=first,
+        )
+        _binding(disclosure)
+        desk.disclosure_authorise(disclosure=disclosure, user=first, token=_code(first))
+        desk.disclosure_authorise(disclosure=disclosure, user=second, token=_code(second))
+        with pytest.raises(PortalError) as refused:
+            desk.disclosure_export(disclosure=disclosure, actor=first)
+        assert refused.value.code == "nothing_in_scope"
+        assert not Transfer.objects.exists()
