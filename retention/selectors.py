@@ -60,16 +60,21 @@ NOT_HELD_SQL = f"""
 NOT EXISTS (SELECT 1 FROM retention_legalhold h WHERE {ACTIVE_HOLD_SQL} AND {HOLD_MATCH_SQL})
 """  # noqa: S608 (constant fragments, bound parameters)
 
-# Every expired, not yet ended item with its rule's method: (item_id, subject_id,
-# category_id, method). Deleted items are ended already; shredded subjects hold nothing.
+# An item is due when its retention has ended, or when the explicit consent it relied on was
+# withdrawn (subjects.services.consent_withdraw flags it): nothing else allows keeping it.
+DUE_SQL = f"({EXPIRY_SQL} <= %(now)s OR i.consent_withdrawn_at <= %(now)s)"
+
+# Every due, not yet ended item with its rule's method (destruction when its category has no
+# rule, which only a withdrawn consent makes due): (item_id, subject_id, category_id, method).
+# Deleted items are ended already; shredded subjects hold nothing.
 EXPIRED_CANDIDATES_SQL = f"""
-SELECT i.id AS item_id, i.subject_id, i.category_id, r.method
+SELECT i.id AS item_id, i.subject_id, i.category_id, COALESCE(r.method, 'destroy') AS method
   FROM subjects_personaldataitem i
-  JOIN retention_retentionrule r ON r.category_id = i.category_id
+  LEFT JOIN retention_retentionrule r ON r.category_id = i.category_id
   JOIN subjects_datasubject s ON s.id = i.subject_id
  WHERE i.deleted_at IS NULL
    AND s.destruction_requested_at IS NULL AND s.key_destroyed_at IS NULL
-   AND {EXPIRY_SQL} <= %(now)s
+   AND {DUE_SQL}
 """  # noqa: S608 (constant fragments, bound parameters)
 
 # The items of named subjects and named items, all destroyed (an application's erasure or
@@ -89,7 +94,8 @@ def params(*, now: datetime | None = None, reason: str = "", **extra) -> dict:
 
 
 def expired_items(now: datetime | None = None) -> QuerySet[PersonalDataItem]:
-    """Items past their retention and held by no legal hold, as one SQL query."""
+    """Items past their retention, or flagged by a withdrawn consent, and held by no legal
+    hold, as one SQL query."""
     sql = f"SELECT c.item_id FROM ({EXPIRED_CANDIDATES_SQL}) c WHERE {NOT_HELD_SQL}"  # noqa: S608 (constant fragments, bound parameters)
     bound = params(now=now)
     # RawSQL takes positional parameters: bind the named ones in order of appearance.
@@ -112,13 +118,13 @@ def _positional(sql: str, bound: dict) -> tuple[str, list]:
 def backlog(now: datetime | None = None) -> dict:
     """Items past their retention and not yet ended (unheld), and the oldest expiry."""
     sql = f"""
-        SELECT count(*), min({EXPIRY_SQL})
+        SELECT count(*), min(LEAST({EXPIRY_SQL}, i.consent_withdrawn_at))
           FROM subjects_personaldataitem i
-          JOIN retention_retentionrule r ON r.category_id = i.category_id
+          LEFT JOIN retention_retentionrule r ON r.category_id = i.category_id
           JOIN subjects_datasubject s ON s.id = i.subject_id
          WHERE i.deleted_at IS NULL
            AND s.destruction_requested_at IS NULL AND s.key_destroyed_at IS NULL
-           AND {EXPIRY_SQL} <= %(now)s
+           AND {DUE_SQL}
            AND NOT EXISTS (
                SELECT 1 FROM retention_legalhold h
                 WHERE {ACTIVE_HOLD_SQL} AND {HOLD_MATCH_SQL.replace("c.", "i.")})

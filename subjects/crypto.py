@@ -41,6 +41,7 @@ from django.utils import timezone
 
 from subjects.bulk import copy_rows
 from subjects.models import (
+    Consent,
     ControllerKey,
     DataSubject,
     Interaction,
@@ -89,6 +90,8 @@ ITEM_VALUE = Place.of(PersonalDataItem, "value_enc")
 INTERACTION_TEXT = Place.of(Interaction, "text_enc")
 ATTACHMENT_NAME = Place.of(Interaction, "attachment_name_enc")
 ATTACHMENT_CONTENT = Place(Interaction._meta.db_table, "attachment_file")
+CONSENT_EVIDENCE_NAME = Place.of(Consent, "evidence_name_enc")
+CONSENT_EVIDENCE = Place(Consent._meta.db_table, "evidence_file")
 
 
 def master_keys() -> dict[str, bytes]:

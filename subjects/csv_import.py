@@ -37,7 +37,10 @@ ITEM_COLUMNS = [
 ]  # fmt: skip
 # Columns a file may leave out; a subject-level one is taken, like group and name, from the
 # first of the subject's rows that fills it. An empty cell keeps the stored value.
-OPTIONAL_COLUMNS = ["relationship_ended_at"]
+# A row filling consent_given_at also records the subject's explicit consent for the row's
+# purpose (C10); a row with only the purpose and the consent columns records just the consent.
+CONSENT_COLUMNS = ["consent_given_at", "consent_channel", "consent_reference", "notice_version"]
+OPTIONAL_COLUMNS = ["relationship_ended_at", *CONSENT_COLUMNS]
 COLUMNS = ["group", "name", *IdentifierKind.values, *ITEM_COLUMNS, *OPTIONAL_COLUMNS]
 # Each column's header in the user's language. Files may use the headers of any language
 # the portal speaks (compared without case and Turkish letters), and messages name the
@@ -58,6 +61,18 @@ HEADERS = {
     "collected_at": pgettext_lazy("CSV column", "collected_at"),
     "last_used_at": pgettext_lazy("CSV column", "last_used_at"),
     "relationship_ended_at": pgettext_lazy("CSV column", "relationship_ended_at"),
+    "consent_given_at": pgettext_lazy("CSV column", "consent_given_at"),
+    "consent_channel": pgettext_lazy("CSV column", "consent_channel"),
+    "consent_reference": pgettext_lazy("CSV column", "consent_reference"),
+    "notice_version": pgettext_lazy("CSV column", "notice_version"),
+}
+# A consent's field (subjects.validation.consent_check) → its CSV column
+CONSENT_FIELD_COLUMNS = {
+    "purpose": "purpose",
+    "channel": "consent_channel",
+    "given_at": "consent_given_at",
+    "evidence_reference": "consent_reference",
+    "notice_version": "notice_version",
 }
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 100_000
@@ -275,12 +290,27 @@ def group_rows(
         for column in ("group", "name"):
             giving = next((index for index in indexes if rows[index][column]), indexes[0])
             subject[column], group.origin[column] = rows[giving][column], giving + 2
+        consents = [
+            {
+                "purpose": rows[index]["purpose"],
+                **{
+                    field: rows[index][column]
+                    for field, column in CONSENT_FIELD_COLUMNS.items()
+                    if field != "purpose"
+                },
+                "row": index + 2,
+            }
+            for index in indexes
+            if any(rows[index][column] for column in CONSENT_COLUMNS)
+        ]
+        consenting = {consent["row"] for consent in consents}
         items = [
             {**{column: rows[index][column] for column in ITEM_COLUMNS}, "row": index + 2}
             for index in indexes
-            if any(rows[index][column] for column in ITEM_COLUMNS)
+            if any(rows[index][column] for column in ITEM_COLUMNS if column != "purpose")
+            or (rows[index]["purpose"] and index + 2 not in consenting)
         ]
-        group.record = {**subject, "identifiers": merged, "items": items}
+        group.record = {**subject, "identifiers": merged, "items": items, "consents": consents}
         giving = next((index for index in indexes if rows[index]["relationship_ended_at"]), None)
         if giving is not None:
             ended = rows[giving]["relationship_ended_at"]
@@ -324,10 +354,12 @@ def check(rows: list[dict[str, str]]) -> tuple[list[Group], dict[str, list[str]]
             record=group.record, inventory=inventory, path="r", errors=collector
         )
         for path, messages in collector.errors.items():
-            match = re.match(r"^r\.items\[(\d+)\]\.(\w+)", path)
+            match = re.match(r"^r\.(items|consents)\[(\d+)\]\.(\w+)", path)
             if match:
-                item = group.record["items"][int(match.group(1))]
-                number, column = item["row"], match.group(2)
+                entry = group.record[match.group(1)][int(match.group(2))]
+                number, column = entry["row"], match.group(3)
+                if match.group(1) == "consents":
+                    column = CONSENT_FIELD_COLUMNS.get(column, column)
             else:
                 column = path.removeprefix("r.").split(".")[-1]
                 if column == "identifiers" and bad_identifiers.intersection(group.rows):
@@ -336,6 +368,10 @@ def check(rows: list[dict[str, str]]) -> tuple[list[Group], dict[str, list[str]]
             for message in messages:
                 add(number, column, message)
     return groups, errors
+
+
+def _actor_label(job: CsvImport) -> str:
+    return f"csv:{job.created_by.get_username()}"
 
 
 def _label(job: CsvImport) -> str:
@@ -467,11 +503,15 @@ def _run(job: CsvImport) -> CsvImport:
         if job.mode == CsvImport.Mode.ALL_OR_NOTHING:
             if rejected:
                 raise PortalError(INVALID_ROWS_EXIST, code="invalid_rows")
-            with transaction.atomic():
+            with transaction.atomic(), services.refusals_log_deferred():
                 subjects, items = _ingest(job, groups, outcome, rejected, all_or_nothing=True)
         else:
             subjects, items = _ingest(job, groups, outcome, rejected, all_or_nothing=False)
     except PortalError as exc:
+        if isinstance(exc.__cause__, validation.ConsentRefused):  # rolled back, logged now
+            services.refusals_log(
+                exc.__cause__, actor=job.created_by, actor_label=_actor_label(job)
+            )
         job.status, job.failure = CsvImport.Status.FAILED, str(exc)
         subjects = items = 0
         outcome.clear()
@@ -546,11 +586,15 @@ def _ingest(job, groups, outcome, rejected, *, all_or_nothing: bool) -> tuple[in
             {
                 **g.record,
                 "items": [{k: v for k, v in i.items() if k != "row"} for i in g.record["items"]],
+                "consents": [
+                    {k: v for k, v in c.items() if k != "row"} for c in g.record["consents"]
+                ],
             }
             for g in batch
         ]
         try:
-            with transaction.atomic():
+            # a refused batch is retried per subject, whose refusals are the ones logged
+            with transaction.atomic(), services.refusals_log_deferred():
                 result = services.register_ingest(
                     inputs=validation.records_validate(records=records),
                     actor=job.created_by,
@@ -590,7 +634,7 @@ def _ingest_one_by_one(job, batch, records, rejected) -> _Tally:
     tally = _Tally([], 0)
     for group, record in zip(batch, records, strict=True):
         try:
-            with transaction.atomic():
+            with transaction.atomic(), services.refusals_log_deferred():
                 result = services.register_ingest(
                     inputs=validation.records_validate(records=[record]),
                     actor=job.created_by,
@@ -600,6 +644,8 @@ def _ingest_one_by_one(job, batch, records, rejected) -> _Tally:
             for number in group.rows:
                 rejected.setdefault(number, [f"{header('identifiers')}: {exc.message}"])
         except validation.RecordErrors as exc:
+            if isinstance(exc, validation.ConsentRefused):  # rolled back: logged now
+                services.refusals_log(exc, actor=job.created_by, actor_label=_actor_label(job))
             for number in group.rows:
                 rejected.setdefault(number, _labelled(exc.errors))
         else:
@@ -657,6 +703,7 @@ def template_csv() -> str:
             "2025-03-01T10:00:00+03:00",
             "",
             "",
+            *[""] * len(CONSENT_COLUMNS),
         ]
     )
     return buffer.getvalue()

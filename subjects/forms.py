@@ -2,11 +2,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from config.kvkk import SpecialCategory
+from config.kvkk import LegalBasis, SpecialCategory
 from subjects.models import (
     ApiToken,
+    ConsentChannel,
     DataCategory,
     IdentifierKind,
+    PrivacyNotice,
     ProcessingPurpose,
     SubjectGroup,
 )
@@ -101,3 +103,64 @@ class ProcessingPurposeForm(_InventoryEntryForm):
         model = ProcessingPurpose
         fields = ["code", "name", "is_active"]
         help_texts = {"is_active": _("An inactive purpose accepts no new data.")}
+
+
+_MOMENT_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+def _purpose_choices() -> list[tuple[str, str]]:
+    return [
+        (purpose.code, purpose.name)
+        for purpose in ProcessingPurpose.objects.filter(is_active=True).order_by("name")
+    ]
+
+
+class ConsentForm(forms.Form):
+    """An explicit consent recorded by staff, with its evidence (C10)."""
+
+    purpose = forms.ChoiceField(label=_("Purpose"))
+    channel = forms.ChoiceField(label=_("Channel"), choices=ConsentChannel.choices)
+    given_at = forms.DateTimeField(label=_("Given at"), widget=_MOMENT_WIDGET)
+    notice_version = forms.ChoiceField(label=_("Privacy notice shown"), required=False)
+    evidence_reference = forms.CharField(
+        label=_("Evidence reference"),
+        required=False,
+        max_length=200,
+        help_text=_("A form number or call recording id, when no file is uploaded."),
+    )
+    evidence = forms.FileField(
+        label=_("Evidence file"),
+        required=False,
+        help_text=_("The signed form or a screenshot: PDF, PNG or JPEG. Stored encrypted."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["purpose"].choices = _purpose_choices()
+        self.fields["notice_version"].choices = [("", _("(not recorded)"))] + [
+            (str(notice.version), str(notice))
+            for notice in PrivacyNotice.objects.order_by("-version")
+        ]
+
+
+class ItemAddForm(forms.Form):
+    """One personal-data item added by staff: the same checks as the API and CSV."""
+
+    category = forms.ChoiceField(label=_("Category"))
+    purpose = forms.ChoiceField(label=_("Purpose"))
+    legal_basis = forms.ChoiceField(label=_("Legal basis"), choices=LegalBasis.choices)
+    value = forms.CharField(label=_("Value"), max_length=10_000, widget=forms.Textarea({"rows": 2}))
+    source_system = forms.CharField(label=_("Source system"), max_length=80, initial="portal")
+    collected_at = forms.DateTimeField(label=_("Collected at"), widget=_MOMENT_WIDGET)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [
+            (category.code, category.name) for category in DataCategory.objects.order_by("name")
+        ]
+        self.fields["purpose"].choices = _purpose_choices()
+
+
+class PrivacyNoticeForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    text = forms.CharField(label=_("Text"), widget=forms.Textarea({"rows": 12}))

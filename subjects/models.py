@@ -212,6 +212,9 @@ class PersonalDataItem(models.Model):
     # Ended by the delete method (silme): kept, but unreachable for every user of the portal
     # and the API (retention.destruction); no reader returns a deleted item.
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Set when the explicit consent the item relied on (basis art5_1, same subject and purpose)
+    # was withdrawn: the item is due for the retention engine from then on (Art. 7).
+    consent_withdrawn_at = models.DateTimeField(_("consent withdrawn at"), null=True, blank=True)
     # History is read per item (by id) and per actor; indexes on its other foreign
     # keys would be paid on every ingested row and never used.
     history = History(no_db_index=["subject", "category", "purpose"])
@@ -384,3 +387,92 @@ class CsvImport(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in {self.Status.DONE, self.Status.FAILED, self.Status.CANCELLED}
+
+
+class PrivacyNotice(models.Model):
+    """A version of the controller's privacy notice (aydınlatma metni, Art. 10).
+
+    One series per controller, numbered 1, 2, 3…; a published version is never edited
+    (a consent refers to the exact text shown): a change is a new version.
+    """
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    text = models.TextField(_("text"))
+    published_at = models.DateTimeField(_("published at"), default=timezone.now)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    history = History()
+
+    class Meta:
+        verbose_name = _("privacy notice")
+        verbose_name_plural = _("privacy notices")
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"{self.title} (v{self.version})"
+
+
+class ConsentChannel(models.TextChoices):
+    WEB_FORM = "web_form", _("Web form")
+    PAPER = "paper", _("Paper form")
+    CALL_CENTRE = "call_centre", _("Call centre")
+    EMAIL = "email", _("E-mail")
+    MOBILE_APP = "mobile_app", _("Mobile app")
+    OTHER = "other", _("Other")
+
+
+class Consent(models.Model):
+    """An explicit consent (açık rıza, Art. 3, 5(1)) of a subject for one purpose.
+
+    Valid from ``given_at`` until it is withdrawn; withdrawal takes effect at once.
+    The evidence is an uploaded file (stored encrypted for the subject, like interaction
+    attachments) or a reference text (a form number, a call recording id).
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    subject = models.ForeignKey(DataSubject, on_delete=models.CASCADE, related_name="consents")
+    purpose = models.ForeignKey(
+        ProcessingPurpose,
+        on_delete=models.PROTECT,
+        related_name="consents",
+        verbose_name=_("purpose"),
+    )
+    notice = models.ForeignKey(
+        PrivacyNotice,
+        on_delete=models.PROTECT,
+        related_name="consents",
+        verbose_name=_("privacy notice shown"),
+        null=True,
+        blank=True,
+    )
+    channel = models.CharField(_("channel"), max_length=20, choices=ConsentChannel.choices)
+    given_at = models.DateTimeField(_("given at"))
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    evidence_reference = models.CharField(_("evidence reference"), max_length=200, blank=True)
+    evidence_path = models.CharField(max_length=255, blank=True)
+    evidence_name_enc = models.BinaryField(null=True, blank=True)
+    evidence_size = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = History()
+
+    class Meta:
+        verbose_name = _("explicit consent")
+        verbose_name_plural = _("explicit consents")
+        ordering = ["-given_at"]
+        indexes = [models.Index(fields=["subject", "purpose"], name="consent_subject_purpose_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(withdrawn_at__isnull=True)
+                | models.Q(withdrawn_at__gte=models.F("given_at")),
+                name="consent_withdrawn_after_given",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"consent of {self.subject_id} for {self.purpose_id}"
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None

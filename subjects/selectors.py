@@ -6,14 +6,16 @@ need decryption, and every such read is a processing act: it is logged with
 the purpose the reader stated.
 """
 
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from audit.models import Action
 from audit.services import audit_entry_create
@@ -21,6 +23,7 @@ from config.kvkk import LegalBasis
 from subjects.crypto import (
     ATTACHMENT_CONTENT,
     ATTACHMENT_NAME,
+    CONSENT_EVIDENCE_NAME,
     IDENTIFIER_VALUE,
     INTERACTION_TEXT,
     ITEM_VALUE,
@@ -30,10 +33,14 @@ from subjects.crypto import (
 )
 from subjects.exports import export_announce
 from subjects.models import (
+    Consent,
+    ConsentChannel,
     DataSubject,
     IdentifierKind,
     Interaction,
     PersonalDataItem,
+    PrivacyNotice,
+    ProcessingPurpose,
     SubjectIdentifier,
 )
 from subjects.validation import NORMALIZERS
@@ -165,6 +172,29 @@ class InteractionView:
 
 
 @dataclass(frozen=True)
+class ConsentView:
+    uuid: str
+    purpose: str
+    purpose_code: str
+    channel: str
+    notice_version: int | None
+    given_at: datetime
+    withdrawn_at: datetime | None
+    evidence_reference: str
+    evidence_name: str | None
+    evidence_size: int | None
+    valid: bool
+
+    @property
+    def has_evidence_file(self) -> bool:
+        return self.evidence_name is not None
+
+    @property
+    def channel_label(self) -> str:
+        return ConsentChannel(self.channel).label
+
+
+@dataclass(frozen=True)
 class SubjectView:
     uuid: str
     group: str
@@ -174,6 +204,7 @@ class SubjectView:
     interactions: list[InteractionView]
     destroyed: bool
     relationship_ended_at: datetime | None = None
+    consents: list[ConsentView] = field(default_factory=list)
 
     @property
     def identifier_rows(self) -> list[tuple[str, str]]:
@@ -233,6 +264,25 @@ def subject_decrypt(subject: DataSubject) -> SubjectView:
         )
         for row in subject.interactions.order_by("-occurred_at")
     ]
+    now = timezone.now()
+    consents = [
+        ConsentView(
+            str(row.uuid),
+            row.purpose.name,
+            row.purpose.code,
+            row.channel,
+            row.notice.version if row.notice else None,
+            row.given_at,
+            row.withdrawn_at,
+            row.evidence_reference,
+            cipher.open(row.evidence_name_enc, CONSENT_EVIDENCE_NAME, row.pk)
+            if row.evidence_name_enc
+            else None,
+            row.evidence_size,
+            row.given_at <= now and (row.withdrawn_at is None or row.withdrawn_at > now),
+        )
+        for row in subject_consents(subject=subject)
+    ]
     return SubjectView(
         str(subject.uuid),
         subject.group.name,
@@ -242,6 +292,7 @@ def subject_decrypt(subject: DataSubject) -> SubjectView:
         interactions,
         destroyed=False,
         relationship_ended_at=subject.relationship_ended_at,
+        consents=consents,
     )
 
 
@@ -291,3 +342,87 @@ def attachment_export(
         request=request,
     )
     return name, content
+
+
+# --- Explicit consent (açık rıza) -------------------------------------------------------
+
+
+def _purpose_filter(purpose: ProcessingPurpose | int | str) -> Q:
+    if isinstance(purpose, ProcessingPurpose):
+        return Q(purpose_id=purpose.pk)
+    if isinstance(purpose, int):
+        return Q(purpose_id=purpose)
+    return Q(purpose__code=purpose)
+
+
+def consents_valid_q(*, at: datetime) -> Q:
+    """Consents given by ``at`` and not withdrawn by then."""
+    return Q(given_at__lte=at) & (Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gt=at))
+
+
+def consent_valid(
+    *,
+    subject_ids: Iterable[int],
+    purpose: ProcessingPurpose | int | str,
+    at: datetime | None = None,
+) -> set[int]:
+    """The subjects among ``subject_ids`` with a valid, unwithdrawn explicit consent for the
+    purpose at ``at`` (now by default). One query, whatever the number of subjects.
+
+    ``purpose`` is a ProcessingPurpose, its id or its code. Subjects whose data has been
+    destroyed have no valid consent.
+    """
+    ids = list(subject_ids)
+    if not ids:
+        return set()
+    at = at or timezone.now()
+    return set(
+        Consent.objects.filter(
+            _purpose_filter(purpose),
+            consents_valid_q(at=at),
+            subject_id__in=ids,
+            subject__destruction_requested_at__isnull=True,
+            subject__key_destroyed_at__isnull=True,
+        ).values_list("subject_id", flat=True)
+    )
+
+
+def subject_consents(*, subject: DataSubject) -> QuerySet[Consent]:
+    return subject.consents.select_related("purpose", "notice").order_by("-given_at", "-pk")
+
+
+def notice_list() -> QuerySet[PrivacyNotice]:
+    return PrivacyNotice.objects.annotate(consent_count=Count("consents")).order_by("-version")
+
+
+def notice_current() -> PrivacyNotice | None:
+    return PrivacyNotice.objects.order_by("-version").first()
+
+
+def consents_withdrawn_recently(*, days: int = 30, now: datetime | None = None):
+    since = (now or timezone.now()) - timedelta(days=days)
+    return (
+        Consent.objects.filter(withdrawn_at__gte=since)
+        .select_related("purpose", "subject")
+        .order_by("-withdrawn_at")
+    )
+
+
+def special_category_summary() -> list[dict]:
+    """Special-category items held (not ended), counted by category and legal basis."""
+    rows = (
+        PersonalDataItem.objects.filter(deleted_at__isnull=True)
+        .exclude(category__special_category="")
+        .values("category__name", "category__special_category", "legal_basis")
+        .annotate(count=Count("*"))
+        .order_by("category__name", "legal_basis")
+    )
+    return [
+        {
+            "category": row["category__name"],
+            "legal_basis": row["legal_basis"],
+            "legal_basis_label": LegalBasis(row["legal_basis"]).label,
+            "count": row["count"],
+        }
+        for row in rows
+    ]

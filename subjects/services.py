@@ -12,6 +12,8 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.models import Action
 from audit.services import audit_entry_create
 from config.errors import PortalError
+from config.kvkk import LegalBasis
 from subjects import crypto
 from subjects.bulk import copy_rows, history_record, reserve_ids
 from subjects.crypto import (
@@ -40,11 +43,14 @@ from subjects.crypto import (
     SubjectCipher,
     keyring,
 )
+from subjects.exports import export_announce
 from subjects.models import (
+    Consent,
     DataSubject,
     IdentifierKind,
     Interaction,
     PersonalDataItem,
+    PrivacyNotice,
     ProcessingPurpose,
     SubjectGroup,
     SubjectIdentifier,
@@ -55,12 +61,21 @@ from subjects.validation import (
     MAX_INTERACTION_TEXT,
     MAX_VALUE,
     VALUE_REQUIRED,
+    WITHDRAWN_BEFORE_GIVEN,
+    WITHDRAWN_IN_FUTURE,
+    ConsentRefused,
     ErrorCollector,
+    GateRow,
     Inventory,
+    ItemInput,
     RecordErrors,
     SubjectInput,
+    consent_check,
+    consent_gate,
     item_check,
     items_validate,
+    parse_moment,
+    record_gate_rows,
     relationship_end_clean,
 )
 
@@ -186,6 +201,9 @@ def register_ingest(
     except IntegrityError as exc:
         _raise_if_identifier_claimed(exc)
         raise
+    except ConsentRefused as exc:
+        _log_refusal_when_outside(exc, actor=actor, actor_label=actor_label, request=request)
+        raise
 
 
 def _ingest(inputs, *, actor, actor_label, source, request) -> IngestResult:
@@ -235,6 +253,8 @@ def _ingest(inputs, *, actor, actor_label, source, request) -> IngestResult:
                 )
     if errors.errors:
         raise RecordErrors(errors.errors)
+    # the consent gate for the whole batch: one query for the stored subjects' consents
+    consent_gate(rows=record_gate_rows(inputs=inputs, subject_ids=matched_ids))
 
     now = timezone.now()
     actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
@@ -306,6 +326,13 @@ def _ingest(inputs, *, actor, actor_label, source, request) -> IngestResult:
                 )
             ),
         )
+    consents = _record_consents_store(
+        inputs,
+        [subject_id for subject_id, _cipher in targets],
+        actor=actor,
+        actor_label=actor_label,
+        request=request,
+    )
     item_ids = reserve_ids(PersonalDataItem, sum(len(inp.items) for inp in inputs))
     if item_ids:
         copy_rows(PersonalDataItem, ITEM_COLUMNS, _item_rows(inputs, targets, item_ids, now))
@@ -326,6 +353,7 @@ def _ingest(inputs, *, actor, actor_label, source, request) -> IngestResult:
             "subjects_extended": len(matched),
             "items": len(item_ids),
             "identifiers": len(identifier_rows),
+            "consents": consents,
             "subjects_digest": _digest(str(u) for u in created + matched),
         },
     )
@@ -447,7 +475,6 @@ def _subject_update(
     return subject
 
 
-@transaction.atomic
 def item_update(
     *,
     item: PersonalDataItem,
@@ -459,7 +486,27 @@ def item_update(
     actor_label: str = "",
     request=None,
 ) -> PersonalDataItem:
-    """Change one item; the same inventory checks as on creation apply."""
+    """Change one item; the same inventory checks as on creation apply, the consent gate too."""
+    try:
+        with transaction.atomic():
+            return _item_update(
+                item=item,
+                value=value,
+                purpose=purpose,
+                legal_basis=legal_basis,
+                last_used_at=last_used_at,
+                actor=actor,
+                actor_label=actor_label,
+                request=request,
+            )
+    except ConsentRefused as exc:
+        _log_refusal_when_outside(exc, actor=actor, actor_label=actor_label, request=request)
+        raise
+
+
+def _item_update(
+    *, item, value, purpose, legal_basis, last_used_at, actor, actor_label, request
+) -> PersonalDataItem:
     subject, cipher = _live_subject(item.subject)
     item = (
         PersonalDataItem.objects.select_related("category", "purpose")
@@ -483,6 +530,23 @@ def item_update(
         errors.add("item.last_used_at", LAST_USED_BEFORE_COLLECTED)
     if errors.errors:
         raise RecordErrors(errors.errors)
+    # every change is processing: judged as a new item on the same basis would be
+    consent_gate(
+        rows=[
+            GateRow(
+                "item.legal_basis",
+                subject.pk,
+                ItemInput(
+                    item.category,
+                    checked,
+                    legal_basis or item.legal_basis,
+                    item.source_system,
+                    "",
+                    item.collected_at,
+                ),
+            )
+        ]
+    )
     changed = []
     if value is not None:
         item.value_enc = cipher.seal(value, ITEM_VALUE, item.pk)
@@ -652,7 +716,6 @@ def attachments_orphaned_delete(*, now: datetime | None = None) -> int:
     return deleted
 
 
-@transaction.atomic
 def items_add(
     *,
     subject: DataSubject,
@@ -662,10 +725,31 @@ def items_add(
     request=None,
 ) -> list[PersonalDataItem]:
     """Add items to one subject, checked against the inventory like every other write."""
+    try:
+        with transaction.atomic():
+            return _items_add(
+                subject=subject,
+                raw_items=raw_items,
+                actor=actor,
+                actor_label=actor_label,
+                request=request,
+            )
+    except ConsentRefused as exc:
+        _log_refusal_when_outside(exc, actor=actor, actor_label=actor_label, request=request)
+        raise
+
+
+def _items_add(*, subject, raw_items, actor, actor_label, request) -> list[PersonalDataItem]:
     errors = ErrorCollector()
     checked = items_validate(raw_items=raw_items, inventory=Inventory(), path="", errors=errors)
     if errors.errors:
         raise RecordErrors({path.removeprefix("."): msgs for path, msgs in errors.errors.items()})
+    consent_gate(
+        rows=[
+            GateRow(f"items[{index}].legal_basis", subject.pk, item)
+            for index, item in enumerate(checked)
+        ]
+    )
     subject, cipher = _live_subject(subject)
     items = []
     for item_id, item in zip(reserve_ids(PersonalDataItem, len(checked)), checked, strict=True):
@@ -857,3 +941,358 @@ def destruction_resume() -> int:
         )
         finished += 1
     return finished
+
+
+# --- Explicit consent and privacy notices (C10) ----------------------------------------
+
+CONSENT_EVIDENCE_TYPES = (b"%PDF-", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
+EVIDENCE_TOO_LARGE = _("The evidence file is larger than %(limit)s.")
+EVIDENCE_WRONG_TYPE = _("The evidence must be a PDF, PNG or JPEG file.")
+ALREADY_WITHDRAWN = _("This consent has already been withdrawn.")
+NOTICE_TEXT_REQUIRED = _(
+    "The title (at most 200 characters) and the text of the privacy notice are required."
+)
+
+
+def evidence_check(*, size: int, content: bytes | None = None) -> None:
+    """Refuse consent evidence that is too large, or not a PDF, PNG or JPEG, before storing it."""
+    limit = settings.ATTACHMENT_MAX_BYTES
+    if size > limit:
+        raise RecordErrors(
+            {"evidence": [str(EVIDENCE_TOO_LARGE % {"limit": filesizeformat(limit)})]}
+        )
+    if content is not None and not content.startswith(CONSENT_EVIDENCE_TYPES):
+        raise RecordErrors({"evidence": [str(EVIDENCE_WRONG_TYPE)]})
+
+
+def _consent_folder() -> str:
+    return f"{connection.schema_name}/consents"
+
+
+def consent_record(
+    *,
+    subject: DataSubject,
+    raw: dict[str, Any],
+    evidence_name: str = "",
+    evidence: bytes | None = None,
+    actor: Any = None,
+    actor_label: str = "",
+    request=None,
+) -> Consent:
+    """Record a subject's explicit consent for a purpose, with its evidence (C10).
+
+    ``raw`` holds purpose (code), channel, given_at, and optionally withdrawn_at,
+    notice_version and evidence_reference, as the API, a CSV row and the portal send them.
+    Everything is checked before anything is stored; the evidence file is sealed for the
+    subject under the controller's prefix and removed again if the row is not saved. A
+    consent recorded as already withdrawn has its withdrawal effects at once.
+    """
+    if evidence is not None:
+        evidence_check(size=len(evidence), content=evidence)
+    errors = ErrorCollector()
+    checked = consent_check(
+        raw=raw,
+        inventory=Inventory(),
+        path="",
+        errors=errors,
+        has_evidence_file=evidence is not None,
+    )
+    if errors.errors:
+        raise RecordErrors(errors.errors)
+    path = ""
+    try:
+        with transaction.atomic():
+            subject, cipher = _live_subject(subject)
+            consent = Consent(
+                id=reserve_ids(Consent, 1)[0],
+                subject=subject,
+                purpose=checked.purpose,
+                notice=checked.notice,
+                channel=checked.channel,
+                given_at=checked.given_at,
+                evidence_reference=checked.evidence_reference,
+            )
+            if evidence is not None:
+                consent.evidence_name_enc = cipher.seal(
+                    (evidence_name or "evidence")[:MAX_ATTACHMENT_NAME],
+                    crypto.CONSENT_EVIDENCE_NAME,
+                    consent.pk,
+                )
+                consent.evidence_size = len(evidence)
+                path = default_storage.save(
+                    f"{_consent_folder()}/{consent.uuid.hex}.bin",
+                    ContentFile(cipher.seal(evidence, crypto.CONSENT_EVIDENCE, consent.pk)),
+                )
+                consent.evidence_path = path
+            consent.save(force_insert=True)
+            _consent_given_log(consent, actor=actor, actor_label=actor_label, request=request)
+            if checked.withdrawn_at is not None:
+                _consent_withdraw(
+                    consent=consent,
+                    when=checked.withdrawn_at,
+                    actor=actor,
+                    actor_label=actor_label,
+                    request=request,
+                )
+    except BaseException:
+        if path:
+            default_storage.delete(path)
+        raise
+    return consent
+
+
+def _consent_given_log(consent: Consent, *, actor, actor_label: str, request) -> None:
+    audit_entry_create(
+        action=Action.CREATE,
+        actor=actor,
+        actor_label=actor_label,
+        target=consent,
+        subject_ref=str(consent.subject.uuid),
+        purpose=consent.purpose.code,
+        request=request,
+        detail={
+            "event": "consent_given",
+            "channel": consent.channel,
+            "notice_version": consent.notice.version if consent.notice else None,
+        },
+    )
+
+
+def _record_consents_store(
+    inputs: Sequence[SubjectInput], subject_ids: Sequence[int], *, actor, actor_label, request
+) -> int:
+    """The consents that came with ingested records (API bodies, CSV rows): created in bulk,
+    with their history; those already withdrawn flag the subject's items at once."""
+    pending = [
+        (subject_id, consent)
+        for inp, subject_id in zip(inputs, subject_ids, strict=True)
+        for consent in inp.consents
+    ]
+    if not pending:
+        return 0
+    ids = reserve_ids(Consent, len(pending))
+    rows = [
+        Consent(
+            id=consent_id,
+            subject_id=subject_id,
+            purpose=c.purpose,
+            notice=c.notice,
+            channel=c.channel,
+            given_at=c.given_at,
+            withdrawn_at=c.withdrawn_at,
+            evidence_reference=c.evidence_reference,
+        )
+        for consent_id, (subject_id, c) in zip(ids, pending, strict=True)
+    ]
+    Consent.objects.bulk_create(rows)
+    actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
+    history_record(Consent, ids, when=timezone.now(), actor_id=actor_id, reason="ingest")
+    for consent in rows:
+        if consent.withdrawn_at is not None:
+            _items_flag(consent, when=consent.withdrawn_at)
+    return len(rows)
+
+
+def consent_withdraw(
+    *,
+    consent: Consent,
+    withdrawn_at: Any = None,
+    actor: Any = None,
+    actor_label: str = "",
+    request=None,
+) -> Consent:
+    """Withdraw a consent; it takes effect at once (Art. 5(1), C10).
+
+    From then on the register refuses items on explicit consent for that subject and
+    purpose (subjects.validation.consent_gate), and transfers relying on it are refused
+    (subjects.selectors.consent_valid). The items it covered (same subject and purpose,
+    basis explicit consent) are flagged ``consent_withdrawn_at`` unless another valid
+    consent still covers them: the retention engine ends them in its next run.
+    """
+    errors = ErrorCollector()
+    when = parse_moment(withdrawn_at, "withdrawn_at", errors) or timezone.now()
+    if errors.errors:
+        raise RecordErrors(errors.errors)
+    with transaction.atomic():
+        _live_subject(consent.subject)
+        consent = (
+            Consent.objects.select_for_update()
+            .select_related("purpose", "subject")
+            .get(pk=consent.pk)
+        )
+        if consent.withdrawn_at is not None:
+            raise PortalError(ALREADY_WITHDRAWN, code="already_withdrawn", status=409)
+        if when < consent.given_at:
+            raise RecordErrors({"withdrawn_at": [str(WITHDRAWN_BEFORE_GIVEN)]})
+        if when > timezone.now():
+            raise RecordErrors({"withdrawn_at": [str(WITHDRAWN_IN_FUTURE)]})
+        _consent_withdraw(
+            consent=consent, when=when, actor=actor, actor_label=actor_label, request=request
+        )
+    return consent
+
+
+def _consent_withdraw(*, consent: Consent, when: datetime, actor, actor_label, request) -> None:
+    consent.withdrawn_at = when
+    consent.save(update_fields=["withdrawn_at"])
+    flagged = _items_flag(consent, when=when, actor=actor)
+    audit_entry_create(
+        action=Action.UPDATE,
+        actor=actor,
+        actor_label=actor_label,
+        target=consent,
+        subject_ref=str(consent.subject.uuid),
+        purpose=consent.purpose.code,
+        request=request,
+        detail={
+            "event": "consent_withdrawn",
+            "withdrawn_at": when.isoformat(),
+            "items_flagged": flagged,
+        },
+    )
+
+
+def _items_flag(consent: Consent, *, when: datetime, actor: Any = None) -> list[int]:
+    """Flag the items the consent covered for the retention engine, unless another consent
+    of the subject for the purpose is still valid. Returns the ids flagged."""
+    still_valid = (
+        Consent.objects.filter(subject_id=consent.subject_id, purpose_id=consent.purpose_id)
+        .exclude(pk=consent.pk)
+        .filter(given_at__lte=timezone.now(), withdrawn_at__isnull=True)
+        .exists()
+    )
+    if still_valid:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE subjects_personaldataitem SET consent_withdrawn_at = %s"
+            " WHERE subject_id = %s AND purpose_id = %s AND legal_basis = %s"
+            " AND deleted_at IS NULL AND consent_withdrawn_at IS NULL RETURNING id",
+            [when, consent.subject_id, consent.purpose_id, LegalBasis.EXPLICIT_CONSENT.value],
+        )
+        flagged = sorted(item_id for (item_id,) in cursor.fetchall())
+    actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
+    history_record(
+        PersonalDataItem,
+        flagged,
+        when=timezone.now(),
+        actor_id=actor_id,
+        reason="consent_withdrawn",
+        change=True,
+    )
+    return flagged
+
+
+def refusals_log(
+    exc: ConsentRefused, *, actor: Any = None, actor_label: str = "", request=None
+) -> None:
+    """Write the consent gate's refusals to the processing log, once (Art. 12, C10).
+
+    Called where the refused write has rolled back, so the entry stays: by the services
+    themselves when they ran outside any transaction, else by the caller that opened it
+    (the API's idempotent writes, the CSV import).
+    """
+    if exc.logged:
+        return
+    exc.logged = True
+    subject_uuids = dict(
+        DataSubject.objects.filter(
+            pk__in={r.subject_id for r in exc.refusals if r.subject_id}
+        ).values_list("pk", "uuid")
+    )
+    refused = [
+        {
+            "subject": str(subject_uuids.get(r.subject_id, "new")),
+            "category": r.category,
+            "purpose": r.purpose,
+            "reason": r.reason,
+        }
+        for r in exc.refusals
+    ]
+    audit_entry_create(
+        action=Action.CREATE,
+        actor=actor,
+        actor_label=actor_label,
+        request=request,
+        subject_ref=refused[0]["subject"] if len({r["subject"] for r in refused}) == 1 else "",
+        purpose=", ".join(sorted({r.purpose for r in exc.refusals}))[:255],
+        detail={"event": "consent_gate_refused", "outcome": "refused", "items": refused[:100]},
+    )
+
+
+# Set by a caller whose own transaction rolls back with a refused write (an idempotent API
+# write, an all-or-nothing CSV import): it logs the refusal itself once that has happened.
+_REFUSALS_DEFERRED: ContextVar[bool] = ContextVar("refusals_deferred", default=False)
+
+
+@contextmanager
+def refusals_log_deferred():
+    """Within: the services leave the logging of consent-gate refusals to the caller."""
+    token = _REFUSALS_DEFERRED.set(True)
+    try:
+        yield
+    finally:
+        _REFUSALS_DEFERRED.reset(token)
+
+
+def _log_refusal_when_outside(exc: ConsentRefused, **actor) -> None:
+    """Log a refusal once the service's own transaction has rolled back, unless deferred."""
+    if not _REFUSALS_DEFERRED.get():
+        refusals_log(exc, **actor)
+
+
+def consent_evidence_export(
+    *, consent: Consent, purpose: str, actor: Any = None, request=None
+) -> tuple[str, bytes]:
+    """Decrypt a consent's evidence for download; the export is logged with its purpose."""
+    subject = consent.subject
+    usable = consent.evidence_path and not subject.is_shredded
+    cipher = crypto.subject_cipher_of(subject) if usable else None
+    if cipher is None:
+        raise Consent.DoesNotExist
+    with default_storage.open(consent.evidence_path) as handle:
+        content = cipher.open_bytes(handle.read(), crypto.CONSENT_EVIDENCE, consent.pk)
+    name = cipher.open(consent.evidence_name_enc, crypto.CONSENT_EVIDENCE_NAME, consent.pk)
+    audit_entry_create(
+        action=Action.EXPORT,
+        actor=actor,
+        target=consent,
+        subject_ref=str(subject.uuid),
+        purpose=purpose,
+        request=request,
+        detail={"event": "consent_evidence_download", "bytes": len(content)},
+    )
+    export_announce(
+        subject_ids=[subject.pk],
+        category_ids=[],
+        label="consent_evidence_download",
+        actor=actor,
+        request=request,
+    )
+    return name, content
+
+
+@transaction.atomic
+def notice_publish(*, title: str, text: str, actor: Any = None, request=None) -> PrivacyNotice:
+    """Publish a new version of the privacy notice; earlier versions stay as they were."""
+    title, text = (title or "").strip(), (text or "").strip()
+    if not title or not text or len(title) > 200:
+        raise RecordErrors({"text": [str(NOTICE_TEXT_REQUIRED)]})
+    # one publisher at a time: version numbers never collide
+    with connection.cursor() as cursor:
+        cursor.execute("LOCK TABLE subjects_privacynotice IN EXCLUSIVE MODE")
+    last = PrivacyNotice.objects.order_by("-version").values_list("version", flat=True).first()
+    notice = PrivacyNotice.objects.create(
+        version=(last or 0) + 1,
+        title=title,
+        text=text,
+        published_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    audit_entry_create(
+        action=Action.CREATE,
+        actor=actor,
+        target=notice,
+        request=request,
+        detail={"event": "privacy_notice_published", "version": notice.version},
+    )
+    return notice

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from subjects.views import csv_import, inventory, register, tokens
+from subjects.views import consent, csv_import, inventory, register, tokens
 
 app_name = "subjects"
 
@@ -13,6 +13,20 @@ urlpatterns = [
         register.relationship_end_view,
         name="relationship_end",
     ),
+    path("<uuid:uuid>/consents/", consent.consent_create_view, name="consent_create"),
+    path(
+        "<uuid:uuid>/consents/<uuid:consent>/withdraw/",
+        consent.consent_withdraw_view,
+        name="consent_withdraw",
+    ),
+    path(
+        "<uuid:uuid>/read/<str:grant>/consents/<uuid:consent>/evidence/",
+        consent.consent_evidence_view,
+        name="consent_evidence",
+    ),
+    path("<uuid:uuid>/items/", consent.item_add_view, name="item_add"),
+    path("notices/", consent.notice_list_view, name="notices"),
+    path("notices/<int:version>/", consent.notice_detail_view, name="notice"),
     path("attachment/<str:token>/", register.attachment_view, name="attachment"),
     path("import/", csv_import.upload_view, name="csv_upload"),
     path("import/template.csv", csv_import.template_view, name="csv_template"),

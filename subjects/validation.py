@@ -6,7 +6,7 @@ before they are hashed. Raw records come from the API (JSON) and CSV rows
 alike, so a CSV can do nothing the API could not.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,8 +20,11 @@ from config.errors import PortalError
 from config.kvkk import ORDINARY_CATEGORY_BASES, SPECIAL_CATEGORY_BASES, LegalBasis
 from subjects import validators
 from subjects.models import (
+    Consent,
+    ConsentChannel,
     DataCategory,
     IdentifierKind,
+    PrivacyNotice,
     ProcessingPurpose,
     SubjectGroup,
 )
@@ -47,6 +50,31 @@ SPECIAL_NEEDS_CONSENT = _(
 STATUTORY_ONLY_SPECIAL = _(
     "The Art. 6(3) ground applies only to special categories of personal data."
 )
+# The gate of explicit consent (Art. 5(1), 6(3), C10): checked against the consent records.
+SPECIAL_WITHOUT_CONSENT = _(
+    "“%(category)s” is a special category of personal data: the data subject has no valid "
+    "explicit consent for this purpose. Record the consent first, or cite an Art. 6(3) "
+    "statutory ground."
+)
+CONSENT_WITHDRAWN = _(
+    "The data subject has withdrawn the explicit consent for this purpose: no data can be "
+    "processed on it any more."
+)
+UNKNOWN_CHANNEL = _("Unknown channel. Use one of: %(codes)s.")
+GIVEN_REQUIRED = _(
+    "The time the consent was given is required. Enter it as 2025-03-01T10:00:00+03:00."
+)
+GIVEN_IN_FUTURE = _("A consent cannot be given in the future.")
+WITHDRAWN_BEFORE_GIVEN = _("A consent cannot be withdrawn before it was given.")
+WITHDRAWN_IN_FUTURE = _("The withdrawal cannot be in the future.")
+UNKNOWN_NOTICE = _("Unknown privacy notice version. Published versions: %(codes)s.")
+NO_NOTICES = _("(none published yet)")
+EVIDENCE_REQUIRED = _(
+    "Give the evidence of the consent: upload the signed form or recording, or enter a "
+    "reference (form number, call recording id)."
+)
+EVIDENCE_REFERENCE_TOO_LONG = _("The evidence reference is at most 200 characters.")
+MAX_EVIDENCE_REFERENCE = 200
 NAME_REQUIRED = _("The name is required (at most 200 characters).")
 IDENTIFIER_REQUIRED = _(
     "At least one identifier (TCKN, passport, e-mail, phone or customer no.) is required."
@@ -108,6 +136,19 @@ class ItemInput:
 
 
 @dataclass
+class ConsentInput:
+    purpose: ProcessingPurpose
+    channel: str
+    given_at: datetime
+    withdrawn_at: datetime | None = None
+    notice: PrivacyNotice | None = None
+    evidence_reference: str = ""
+
+    def valid_at(self, at: datetime) -> bool:
+        return self.given_at <= at and (self.withdrawn_at is None or self.withdrawn_at > at)
+
+
+@dataclass
 class SubjectInput:
     group: SubjectGroup
     name: str
@@ -117,6 +158,7 @@ class SubjectInput:
     # stored date) from null (clear it).
     relationship_ended_at: datetime | None = None
     relationship_given: bool = False
+    consents: list[ConsentInput] = field(default_factory=list)
 
 
 class Inventory:
@@ -130,6 +172,13 @@ class Inventory:
         }
         # (category, purpose, basis) triples item_check() has passed, with their purpose
         self.checked: dict[tuple[str, Any, Any], ProcessingPurpose] = {}
+        self._notices: dict[int, PrivacyNotice] | None = None
+
+    def notices(self) -> dict[int, PrivacyNotice]:
+        """Published privacy-notice versions, loaded on first use."""
+        if self._notices is None:
+            self._notices = {notice.version: notice for notice in PrivacyNotice.objects.all()}
+        return self._notices
 
     def unknown_group(self) -> str:
         return str(UNKNOWN_GROUP % {"codes": _codes(self.groups)})
@@ -250,6 +299,11 @@ def _moment(value: Any, path: str, errors: ErrorCollector) -> datetime | None:
     return parsed if parsed.tzinfo is not None else timezone.make_aware(parsed)
 
 
+def parse_moment(value: Any, path: str, errors: ErrorCollector) -> datetime | None:
+    """A timestamp from the API, a CSV cell or a form (ISO 8601 text), or None when empty."""
+    return _moment(value, path, errors)
+
+
 def items_validate(
     *, raw_items: Sequence[dict[str, Any]], inventory: Inventory, path: str, errors: ErrorCollector
 ) -> list[ItemInput]:
@@ -321,6 +375,12 @@ def record_validate(
     items = items_validate(
         raw_items=record.get("items") or [], inventory=inventory, path=path, errors=errors
     )
+    consents = consents_validate(
+        raw_consents=record.get("consents") or [],
+        inventory=inventory,
+        path=f"{path}.consents",
+        errors=errors,
+    )
     given = "relationship_ended_at" in record
     ended = relationship_end_parse(
         value=record.get("relationship_ended_at"),
@@ -336,6 +396,7 @@ def record_validate(
         items=items,
         relationship_ended_at=ended,
         relationship_given=given,
+        consents=consents,
     )
 
 
@@ -369,3 +430,186 @@ def records_validate(
     if errors.errors:
         raise RecordErrors(errors.errors)
     return inputs
+
+
+# --- Explicit consent ------------------------------------------------------------------
+
+
+def consent_check(
+    *,
+    raw: dict[str, Any],
+    inventory: Inventory,
+    path: str,
+    errors: ErrorCollector,
+    has_evidence_file: bool = False,
+) -> ConsentInput | None:
+    """One consent's fields (API, CSV, portal alike); errors collected under ``path``."""
+    before = len(errors.errors)
+    prefix = f"{path}." if path else ""
+    purpose = inventory.purposes.get(raw.get("purpose"))
+    if purpose is None:
+        errors.add(f"{prefix}purpose", inventory.undeclared_purpose())
+    channel = raw.get("channel")
+    if channel not in ConsentChannel.values:
+        errors.add(
+            f"{prefix}channel", UNKNOWN_CHANNEL % {"codes": ", ".join(ConsentChannel.values)}
+        )
+    now = timezone.now()
+    given_raw = raw.get("given_at")
+    if given_raw in (None, ""):
+        errors.add(f"{prefix}given_at", GIVEN_REQUIRED)
+    given = _moment(given_raw, f"{prefix}given_at", errors)
+    if given is not None and given > now:
+        errors.add(f"{prefix}given_at", GIVEN_IN_FUTURE)
+    withdrawn = _moment(raw.get("withdrawn_at"), f"{prefix}withdrawn_at", errors)
+    if withdrawn is not None and given is not None and withdrawn < given:
+        errors.add(f"{prefix}withdrawn_at", WITHDRAWN_BEFORE_GIVEN)
+    elif withdrawn is not None and withdrawn > now:
+        errors.add(f"{prefix}withdrawn_at", WITHDRAWN_IN_FUTURE)
+    notice = None
+    version = raw.get("notice_version")
+    if version not in (None, ""):
+        versions = inventory.notices()
+        try:
+            notice = versions.get(int(version))
+        except (TypeError, ValueError):
+            notice = None
+        if notice is None:
+            codes = ", ".join(str(v) for v in sorted(versions)) or str(NO_NOTICES)
+            errors.add(f"{prefix}notice_version", UNKNOWN_NOTICE % {"codes": codes})
+    reference = raw.get("evidence_reference")
+    reference = reference.strip() if isinstance(reference, str) else ""
+    if len(reference) > MAX_EVIDENCE_REFERENCE:
+        errors.add(f"{prefix}evidence_reference", EVIDENCE_REFERENCE_TOO_LONG)
+    elif not reference and not has_evidence_file:
+        errors.add(f"{prefix}evidence_reference", EVIDENCE_REQUIRED)
+    if len(errors.errors) > before:
+        return None
+    return ConsentInput(purpose, channel, given, withdrawn, notice, reference)
+
+
+def consents_validate(
+    *,
+    raw_consents: Sequence[dict[str, Any]],
+    inventory: Inventory,
+    path: str,
+    errors: ErrorCollector,
+) -> list[ConsentInput]:
+    checked = []
+    for index, raw in enumerate(raw_consents):
+        consent = consent_check(
+            raw=raw if isinstance(raw, dict) else {},
+            inventory=inventory,
+            path=f"{path}[{index}]",
+            errors=errors,
+        )
+        if consent is not None:
+            checked.append(consent)
+    return checked
+
+
+def consent_pairs(
+    *, pairs: Iterable[tuple[int, int]], at: datetime | None = None
+) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
+    """For (subject id, purpose id) pairs: those with a valid explicit consent at ``at``,
+    and those whose every consent has been withdrawn. One query for a whole batch."""
+    pairs = set(pairs)
+    if not pairs:
+        return set(), set()
+    at = at or timezone.now()
+    valid, withdrawn = set(), set()
+    rows = Consent.objects.filter(
+        subject_id__in={subject for subject, _purpose in pairs},
+        purpose_id__in={purpose for _subject, purpose in pairs},
+    ).values_list("subject_id", "purpose_id", "given_at", "withdrawn_at")
+    for subject_id, purpose_id, given_at, withdrawn_at in rows:
+        pair = (subject_id, purpose_id)
+        if pair not in pairs:
+            continue
+        if given_at <= at and (withdrawn_at is None or withdrawn_at > at):
+            valid.add(pair)
+        elif withdrawn_at is not None and withdrawn_at <= at:
+            withdrawn.add(pair)
+    return valid, withdrawn - valid
+
+
+@dataclass(frozen=True)
+class GateRow:
+    """One item on explicit consent to check: where its basis is, whose, and which consents
+    its own record brings along (a CSV row or API record may give the consent with the item)."""
+
+    path: str
+    subject_id: int | None
+    item: ItemInput
+    own_purposes: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An item the consent gate refused, for the processing log (no personal value)."""
+
+    subject_id: int | None
+    category: str
+    purpose: str
+    reason: str
+
+
+class ConsentRefused(RecordErrors):
+    """Items on explicit consent without a valid consent: ``refusals`` go to the processing log
+    once the write has rolled back (subjects.services.refusals_log)."""
+
+    def __init__(self, errors: dict[str, list[str]], refusals: list[Refusal]):
+        super().__init__(errors)
+        self.refusals = refusals
+        self.logged = False
+
+
+def consent_gate(*, rows: Sequence[GateRow], at: datetime | None = None) -> None:
+    """The gate of explicit consent for a whole batch, with one query (Art. 5(1), 6(3); C10).
+
+    An item of a special category on explicit consent needs a valid consent of its subject
+    for its purpose; an ordinary item on explicit consent is refused once the subject has
+    withdrawn that consent. Art. 6(3) grounds and the other Art. 5(2) bases pass as they are.
+    Raises ConsentRefused naming every refused item.
+    """
+    rows = [row for row in rows if row.item.legal_basis == LegalBasis.EXPLICIT_CONSENT]
+    if not rows:
+        return
+    valid, withdrawn = consent_pairs(
+        pairs=[(row.subject_id, row.item.purpose.id) for row in rows if row.subject_id is not None],
+        at=at,
+    )
+    errors, refusals = ErrorCollector(), []
+    for row in rows:
+        pair = (row.subject_id, row.item.purpose.id)
+        if pair in valid or row.item.purpose.id in row.own_purposes:
+            continue
+        if row.item.category.is_special:
+            reason = "special_category_without_consent"
+            errors.add(row.path, SPECIAL_WITHOUT_CONSENT % {"category": row.item.category.name})
+        elif pair in withdrawn:
+            reason = "consent_withdrawn"
+            errors.add(row.path, CONSENT_WITHDRAWN)
+        else:
+            continue
+        refusals.append(
+            Refusal(row.subject_id, row.item.category.code, row.item.purpose.code, reason)
+        )
+    if refusals:
+        raise ConsentRefused(errors.errors, refusals)
+
+
+def record_gate_rows(
+    *, inputs: Sequence[SubjectInput], subject_ids: Sequence[int | None], prefix: str = "subjects"
+) -> list[GateRow]:
+    """The gate rows of validated records, ``subject_ids`` being their stored subjects (None:
+    new), each with the purposes its own record gives a valid consent for."""
+    now = timezone.now()
+    rows = []
+    for position, (inp, subject_id) in enumerate(zip(inputs, subject_ids, strict=True)):
+        own = frozenset(c.purpose.id for c in inp.consents if c.valid_at(now))
+        for index, item in enumerate(inp.items):
+            rows.append(
+                GateRow(f"{prefix}[{position}].items[{index}].legal_basis", subject_id, item, own)
+            )
+    return rows

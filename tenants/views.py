@@ -13,6 +13,7 @@ from audit import signing
 from audit.selectors import audit_entry_list
 from config.errors import PortalError
 from retention.backlog import backlog_panel
+from subjects import selectors as subject_selectors
 from tenants.contract import (
     export_download_record,
     export_request,
@@ -37,6 +38,8 @@ def dashboard_view(request):
         "staff_count": User.objects.filter(is_active=True).exclude(role="").count(),
         "recent_entries": audit_entry_list().filter(actor_id=request.user.pk)[:5],
         "backlog": backlog_panel(),
+        "special_held": subject_selectors.special_category_summary(),
+        "consents_withdrawn": subject_selectors.consents_withdrawn_recently(days=30)[:10],
         "modules": [
             (
                 "requests:index",

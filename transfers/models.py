@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from config.kvkk import LegalBasis
 from subjects.models import DataCategory, DataSubject, ProcessingPurpose
 
 # --- Recipients and the transfer log (KVKK Art. 8, 9; commitments C6, C7, C8) -----------------
@@ -185,6 +186,13 @@ class Transfer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient} {self.transferred_at:%Y-%m-%d}"
+
+    @property
+    def ground_label(self) -> str:
+        for choices in (LegalBasis, Art6Ground):
+            if self.ground in choices.values:
+                return str(choices(self.ground).label)
+        return self.ground
 
 
 # --- Disclosure-request desk (C9) ------------------------------------------------------

@@ -517,7 +517,9 @@ def _transfer_save(
             batch_size=2000,
         )
         audit_entry_create(
-            action=Action.TRANSFER if source != Transfer.Source.EXPORT else Action.EXPORT,
+            # An export is logged as such by the feature that hands it out; this entry
+            # records where it went, as for every transfer.
+            action=Action.TRANSFER,
             actor=actor,
             target=transfer,
             request=request,

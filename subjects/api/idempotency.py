@@ -16,6 +16,8 @@ from subjects.idempotency import (
     idempotency_key_check,
     idempotency_key_claim,
 )
+from subjects.services import refusals_log, refusals_log_deferred
+from subjects.validation import ConsentRefused, RecordErrors
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -52,18 +54,29 @@ def idempotent(handler: Callable) -> Callable:
         if key is None:
             return handler(view, request, *args, **kwargs)
         key, fingerprint = idempotency_key_check(key), _fingerprint(request)
-        with transaction.atomic():
-            record, fresh = idempotency_key_claim(
-                token=request.auth, key=key, fingerprint=fingerprint
-            )
-            if not fresh:
-                return Response(
-                    record.response, status=record.status, headers={REPLAYED_HEADER: "true"}
-                )
-            response = handler(view, request, *args, **kwargs)
-            # Kept as it was rendered, so a replay is the same JSON.
-            body = json.loads(JSONRenderer().render(response.data))
-            idempotency_key_answer(record=record, status=response.status_code, response=body)
-        return response
+        try:
+            with refusals_log_deferred():
+                return _claimed(handler, view, request, key, fingerprint, *args, **kwargs)
+        except RecordErrors as exc:
+            # the write rolled back with its key; the refusal of the consent gate stays logged
+            refused = exc if isinstance(exc, ConsentRefused) else exc.__cause__
+            if isinstance(refused, ConsentRefused):
+                refusals_log(refused, actor_label=request.user.label, request=request._request)
+            raise
 
     return wrapped
+
+
+def _claimed(handler, view, request, key, fingerprint, *args, **kwargs):
+    """The write in one transaction with its key: claimed, run, answered."""
+    with transaction.atomic():
+        record, fresh = idempotency_key_claim(token=request.auth, key=key, fingerprint=fingerprint)
+        if not fresh:
+            return Response(
+                record.response, status=record.status, headers={REPLAYED_HEADER: "true"}
+            )
+        response = handler(view, request, *args, **kwargs)
+        # Kept as it was rendered, so a replay is the same JSON.
+        body = json.loads(JSONRenderer().render(response.data))
+        idempotency_key_answer(record=record, status=response.status_code, response=body)
+    return response

@@ -10,8 +10,12 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from config.kvkk import LegalBasis
-from subjects.models import IdentifierKind, Interaction
-from subjects.validation import MAX_ATTACHMENT_NAME, MAX_INTERACTION_TEXT
+from subjects.models import ConsentChannel, IdentifierKind, Interaction
+from subjects.validation import (
+    MAX_ATTACHMENT_NAME,
+    MAX_EVIDENCE_REFERENCE,
+    MAX_INTERACTION_TEXT,
+)
 
 TOO_MANY_SUBJECTS = _("At most %(limit)s subjects per batch.")
 RELATIONSHIP_END_HELP = (
@@ -53,6 +57,49 @@ class IdentifiersSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+class ConsentSerializer(serializers.Serializer):
+    purpose = serializers.CharField(max_length=40, help_text="Declared processing purpose code.")
+    channel = serializers.ChoiceField(choices=ConsentChannel.choices)
+    given_at = serializers.DateTimeField(help_text="When the explicit consent was given.")
+    withdrawn_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="When it was withdrawn, if it already was."
+    )
+    notice_version = serializers.IntegerField(
+        required=False, help_text="The version of the privacy notice shown to the subject."
+    )
+    evidence_reference = serializers.CharField(
+        max_length=MAX_EVIDENCE_REFERENCE,
+        required=False,
+        help_text="A form number or call recording id; required unless an evidence file is sent.",
+    )
+
+
+class ConsentCreateSerializer(ConsentSerializer):
+    evidence = serializers.DictField(
+        required=False,
+        help_text='{"name": "form.pdf", "content_base64": "…"}: a PDF, PNG or JPEG of at most '
+        "ATTACHMENT_MAX_BYTES once decoded; stored encrypted.",
+    )
+
+
+class ConsentWithdrawSerializer(serializers.Serializer):
+    withdrawn_at = serializers.DateTimeField(
+        required=False, help_text="When it was withdrawn; now when left out."
+    )
+
+
+class ConsentViewSerializer(serializers.Serializer):
+    uuid = serializers.UUIDField()
+    purpose_code = serializers.CharField()
+    channel = serializers.CharField()
+    notice_version = serializers.IntegerField(allow_null=True)
+    given_at = serializers.DateTimeField()
+    withdrawn_at = serializers.DateTimeField(allow_null=True)
+    evidence_reference = serializers.CharField()
+    has_evidence_file = serializers.BooleanField()
+    valid = serializers.BooleanField()
+
+
 class SubjectRecordSerializer(serializers.Serializer):
     group = serializers.CharField(max_length=40, help_text="Subject group code from the inventory.")
     name = serializers.CharField(max_length=200)
@@ -60,6 +107,11 @@ class SubjectRecordSerializer(serializers.Serializer):
     items = ItemSerializer(many=True, required=False, default=list)
     relationship_ended_at = serializers.DateTimeField(
         required=False, allow_null=True, help_text=RELATIONSHIP_END_HELP
+    )
+    consents = ConsentSerializer(
+        many=True,
+        required=False,
+        help_text="Explicit consents given with the record (evidence by reference only).",
     )
 
 
@@ -171,5 +223,6 @@ class SubjectViewSerializer(serializers.Serializer):
     name = serializers.CharField()
     identifiers = serializers.DictField(child=serializers.CharField())
     items = ItemViewSerializer(many=True)
+    consents = ConsentViewSerializer(many=True)
     relationship_ended_at = serializers.DateTimeField(allow_null=True)
     destroyed = serializers.BooleanField()

@@ -16,7 +16,14 @@ from django.conf import settings
 from rest_framework import serializers
 
 from subjects.api.serializers import TOO_MANY_SUBJECTS
-from subjects.validation import MAX_NAME, MAX_SOURCE, MAX_VALUE, RecordErrors
+from subjects.validation import (
+    MAX_ATTACHMENT_NAME,
+    MAX_EVIDENCE_REFERENCE,
+    MAX_NAME,
+    MAX_SOURCE,
+    MAX_VALUE,
+    RecordErrors,
+)
 
 _MESSAGES = {
     "required": serializers.Field.default_error_messages["required"],
@@ -41,6 +48,13 @@ ITEM_TEXT = {
     "collected_at": _MOMENT,
 }
 _ITEM_CHECKS = tuple(ITEM_TEXT.items())
+# Consents a record brings (C10); notice_version is a number or its text.
+CONSENT_TEXT = {
+    "purpose": 40,
+    "channel": 20,
+    "given_at": _MOMENT,
+    "evidence_reference": MAX_EVIDENCE_REFERENCE,
+}
 
 
 class _Errors(dict):
@@ -127,6 +141,26 @@ def _record(record: Any, path: str, errors: _Errors) -> None:
         )
     if record.get("items") is not None:
         _items(record["items"], f"{at}items", errors)
+    if record.get("consents") is not None:
+        _consents(record["consents"], f"{at}consents", errors)
+
+
+def _consents(consents: Any, path: str, errors: _Errors) -> None:
+    if not _list(consents, path, errors):
+        return
+    for index, consent in enumerate(consents):
+        at = f"{path}[{index}]"
+        if not _object(consent, at, errors):
+            continue
+        for key, limit in CONSENT_TEXT.items():
+            # an empty text is judged by the register's rules, with their message
+            if key in consent and consent[key] != "":
+                _text(consent[key], limit, f"{at}.{key}", errors)
+        if "withdrawn_at" in consent:
+            _text(consent["withdrawn_at"], _MOMENT, f"{at}.withdrawn_at", errors, nullable=True)
+        version = consent.get("notice_version")
+        if version is not None and not isinstance(version, int | str):
+            errors.add(f"{at}.notice_version", "invalid")
 
 
 def _raise(errors: _Errors) -> None:
@@ -177,3 +211,20 @@ def items_shape_check(body: Any) -> list[dict]:
         _items(items, "items", errors)
     _raise(errors)
     return items
+
+
+def consent_shape_check(body: Any) -> dict:
+    """One consent (POST subjects/<uuid>/consents/), with an optional evidence file."""
+    errors = _Errors()
+    if not _object(body, "non_field_errors", errors):
+        _raise(errors)
+    _consents([{k: v for k, v in body.items() if k != "evidence"}], "consents", errors)
+    errors = _Errors({path.removeprefix("consents[0]."): m for path, m in errors.items()})
+    if "evidence" in body and _object(body["evidence"], "evidence", errors):
+        for key, limit in (("name", MAX_ATTACHMENT_NAME), ("content_base64", 2**31)):
+            if key not in body["evidence"]:
+                errors.add(f"evidence.{key}", "required")
+            else:
+                _text(body["evidence"][key], limit, f"evidence.{key}", errors)
+    _raise(errors)
+    return body

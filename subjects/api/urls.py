@@ -23,5 +23,11 @@ urlpatterns = [
         views.InteractionCreateView.as_view(),
         name="interactions",
     ),
+    path("subjects/<uuid:uuid>/consents/", views.ConsentCreateView.as_view(), name="consents"),
+    path(
+        "consents/<uuid:uuid>/withdraw/",
+        views.ConsentWithdrawView.as_view(),
+        name="consent_withdraw",
+    ),
     path("items/<int:pk>/", views.ItemUpdateView.as_view(), name="item"),
 ]

@@ -23,7 +23,7 @@ from subjects.api import (
 )
 from subjects.api import serializers as s
 from subjects.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
-from subjects.models import DataSubject, PersonalDataItem
+from subjects.models import Consent, DataSubject, PersonalDataItem
 
 PURPOSE_REQUIRED = _("State the purpose of reading this subject's data in the “purpose” parameter.")
 BAD_BASE64 = _("The attachment is not valid base64.")
@@ -272,3 +272,70 @@ class InteractionCreateView(APIView):
             **_actor(request),
         )
         return Response({"id": interaction.pk}, status=status.HTTP_201_CREATED)
+
+
+def _consent_ref(consent: Consent) -> dict:
+    return {
+        "uuid": consent.uuid,
+        "purpose_code": consent.purpose.code,
+        "channel": consent.channel,
+        "notice_version": consent.notice.version if consent.notice else None,
+        "given_at": consent.given_at,
+        "withdrawn_at": consent.withdrawn_at,
+        "evidence_reference": consent.evidence_reference,
+        "has_evidence_file": bool(consent.evidence_path),
+        "valid": consent.withdrawn_at is None,
+    }
+
+
+class ConsentCreateView(APIView):
+    @extend_schema(
+        request=s.ConsentCreateSerializer,
+        responses={201: s.ConsentViewSerializer},
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        summary="Record a subject's explicit consent for a purpose, with its evidence",
+    )
+    @idempotent
+    def post(self, request, uuid):
+        subject = _subject(uuid)
+        body = shapes.consent_shape_check(request.data)
+        evidence = name = None
+        if "evidence" in body:
+            encoded = body["evidence"]["content_base64"]
+            services.evidence_check(size=_decoded_size(encoded))  # before decoding a byte
+            try:
+                evidence = base64.b64decode(encoded, validate=True)
+            except (binascii.Error, ValueError) as exc:
+                raise ValidationError({"evidence.content_base64": [BAD_BASE64]}) from exc
+            name = body["evidence"]["name"]
+        consent = services.consent_record(
+            subject=subject,
+            raw=body,
+            evidence=evidence,
+            evidence_name=name or "",
+            **_actor(request),
+        )
+        return Response(
+            s.ConsentViewSerializer(_consent_ref(consent)).data, status=status.HTTP_201_CREATED
+        )
+
+
+class ConsentWithdrawView(APIView):
+    @extend_schema(
+        request=s.ConsentWithdrawSerializer,
+        responses={200: s.ConsentViewSerializer},
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        summary="Withdraw a consent: it takes effect at once",
+        description=(
+            "From then on items on explicit consent for that subject and purpose are refused "
+            "and the items it covered are due for destruction in the next retention run."
+        ),
+    )
+    @idempotent
+    def post(self, request, uuid):
+        consent = get_object_or_404(Consent.objects.select_related("subject"), uuid=uuid)
+        body = request.data if isinstance(request.data, dict) else {}
+        consent = services.consent_withdraw(
+            consent=consent, withdrawn_at=body.get("withdrawn_at"), **_actor(request)
+        )
+        return Response(s.ConsentViewSerializer(_consent_ref(consent)).data)

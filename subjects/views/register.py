@@ -26,7 +26,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.access import ANY_ROLE, WRITERS, role_required, user_has_role
 from config.errors import PortalError
 from subjects import selectors, services
-from subjects.forms import ReadPurposeForm, RelationshipEndForm, SubjectSearchForm
+from subjects.forms import (
+    ConsentForm,
+    ItemAddForm,
+    ReadPurposeForm,
+    RelationshipEndForm,
+    SubjectSearchForm,
+)
 from subjects.models import Interaction
 
 PAGE_SIZE = 50
@@ -88,12 +94,24 @@ def subject_detail_view(request, uuid):
     return _detail(request, subject, form)
 
 
-def _detail(request, subject, form, end_form=None):
-    if end_form is None and user_has_role(request.user, WRITERS) and not subject.is_shredded:
+def _detail_context(request, subject, form=None, end_form=None) -> dict:
+    writer = user_has_role(request.user, WRITERS) and not subject.is_shredded
+    if end_form is None and writer:
         end_form = RelationshipEndForm(
             initial={"relationship_ended_at": subject.relationship_ended_at}, prefix="end"
         )
-    context = {"subject": subject, "form": form, "end_form": end_form}
+    return {
+        "subject": subject,
+        "form": form or ReadPurposeForm(),
+        "end_form": end_form,
+        "consents": selectors.subject_consents(subject=subject),
+        "consent_form": ConsentForm(prefix="consent") if writer else None,
+        "item_form": ItemAddForm(prefix="item") if writer else None,
+    }
+
+
+def _detail(request, subject, form, end_form=None):
+    context = _detail_context(request, subject, form, end_form)
     return render(request, "subjects/detail.html", context)
 
 
@@ -148,6 +166,7 @@ def subject_read_view(request, uuid, grant):
         "subject": subject,
         "record": record,
         "purpose": data["purpose"],
+        "grant": grant,
         "interactions": interactions,
         "grant_minutes": READ_GRANT_SECONDS // 60,
     }

@@ -109,7 +109,7 @@ def test_a_request_is_registered_classified_authorised_by_two_and_exported_as_a_
             # 1. The court's letter arrives: an officer registers it from the transfers page.
             officer = log_in("deskofficer")
             officer.goto(f"{base}/transfers/")
-            officer.click("#disclosure-desk-link a")
+            officer.click("#disclosure-desk-link")
             officer.click("#disclosure-new")
             officer.fill("#id_requester_name", COURT)
             officer.select_option("#id_requester_kind", "court")

@@ -132,11 +132,19 @@ def test_register_rules_refuse_the_item_and_change_nothing(
     assert _counts(acme) == before
 
 
-def test_special_category_is_accepted_with_explicit_consent(api):
+def test_special_category_is_accepted_with_the_explicit_consent_the_record_brings(api):
     record = subject_record()
     record["items"][0].update(
         {"category": "health", "legal_basis": "art5_1", "value": "Gluten intoleransı"}
     )
+    record["consents"] = [
+        {
+            "purpose": "customer_service",
+            "channel": "paper",
+            "given_at": "2025-02-28T10:00:00+03:00",
+            "evidence_reference": "FORM-2025-0001",
+        }
+    ]
     assert api.post(reverse("api:subject_upsert"), record).status_code == 201
 
 

@@ -32,6 +32,7 @@ from tenants.services import tenant_set_status
 from tenants.tasks import contract_export, contract_scan
 from tests.conftest import in_thread, portal_client
 from tests.subjects.conftest import ApiClient, make_token, subject_record
+from transfers.models import Transfer
 
 PUBLIC = "config.urls_public"
 SCAN = "tenants.tasks.contract_scan"
@@ -205,6 +206,9 @@ def test_the_controller_admin_downloads_a_full_export_during_the_grace_period(
         assert exported.filter(
             detail__event="contract_export_download", actor_label="owner"
         ).exists()
+        # and in the transfer log, as an export to the controller of every subject (C6)
+        logged = Transfer.objects.get(source=Transfer.Source.EXPORT)
+        assert logged.recipient.is_controller and logged.subject_count >= 1
 
     # and nobody else asks for or downloads it: not a colleague, not the auditor, not another
     # controller
