@@ -165,6 +165,11 @@ def test_a_request_is_registered_classified_authorised_by_two_and_exported_as_a_
             expect(second.locator("[data-status]")).to_have_text("Açıklandı")
             expect(second.locator("#timeline")).to_contain_text("Açıklandı")
             shot(second, "disclosed")
+
+            # 6. The transfer log lists the disclosure to the court.
+            second.goto(f"{base}/transfers/log/")
+            expect(second.locator("main")).to_contain_text(COURT)
+            shot(second, "transfer-log")
         finally:
             browser.close()
     outcome = in_thread(_outcome, tenant)
@@ -174,4 +179,4 @@ def test_a_request_is_registered_classified_authorised_by_two_and_exported_as_a_
         "transfers": [(COURT, "disclosure", "art8_2_a", "art5_2_c2")],
         "exports": 1,
     }
-    assert sorted(p.name[:2] for p in OUTPUT.glob("*.png")) == [f"{n:02d}" for n in range(1, 8)]
+    assert sorted(p.name[:2] for p in OUTPUT.glob("*.png")) == [f"{n:02d}" for n in range(1, 9)]
