@@ -592,3 +592,73 @@ def test_nothing_held_for_the_period_means_nothing_to_export(acme, admins):
             desk.disclosure_export(disclosure=disclosure, actor=first)
         assert refused.value.code == "nothing_in_scope"
         assert not Transfer.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "marks"),
+    [
+        ("tr", ["Bilgi ve belge talepleri", "Talep kaydet", "Bağlayıcı, onay bekliyor"]),
+        ("en", ["Disclosure requests", "Register a request", "Binding, awaiting authorisation"]),
+    ],
+)
+def test_the_desk_answers_in_turkish_and_english(acme, owner, language, marks):
+    with tenant_context(acme):
+        disclosure = _binding(_request())
+        owner.post(reverse("accounts:set_language"), {"language": language, "next": "/"})
+    urls = [
+        _url(acme, "disclosure_list"),
+        _url(acme, "disclosure_register"),
+        _url(acme, "disclosure_detail", pk=disclosure.pk),
+    ]
+    pages = [owner.get(url) for url in urls]
+    assert [page.status_code for page in pages] == [200, 200, 200]
+    text = "".join(page.content.decode() for page in pages)
+    assert f'<html lang="{language}">' in text
+    for mark in marks:
+        assert mark in text
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"binding": "maybe"}, "binding"),
+        ({}, "binding"),
+        ({"binding": "yes", "provision": "x" * 301, "ground": "art5_2_a"}, "provision"),
+        ({"binding": "yes", "provision": "CMK m. 332", "ground": "art5_2_f"}, "ground"),
+        ({"binding": "yes", "provision": "CMK m. 332", "ground": "art5_2_a"}, "purpose"),
+        (
+            {"binding": "yes", "provision": "CMK", "ground": "art5_2_a", "purpose": "99999999"},
+            "purpose",
+        ),
+        ({"binding": "no", "note": "ş" * 2001}, "note"),
+    ],
+)
+def test_a_bad_classification_is_refused_next_to_its_field_and_changes_nothing(
+    acme, colleague, data, field
+):
+    with tenant_context(acme):
+        disclosure = _request()
+    page = colleague.post(_url(acme, "disclosure_classify", pk=disclosure.pk), data)
+    assert page.status_code == 400
+    assert field in page.context["classify_form"].errors
+    with tenant_context(acme):
+        disclosure.refresh_from_db()
+        assert (disclosure.status, disclosure.is_binding) == (Status.RECEIVED, None)
+
+
+@pytest.mark.parametrize("token", ["", "abcdef", "1" * 17, "12345\x00"])
+def test_a_malformed_code_is_refused_and_authorises_nothing(acme, owner, token):
+    with tenant_context(acme):
+        disclosure = _binding(_request())
+    page = owner.post(_url(acme, "disclosure_authorise", pk=disclosure.pk), {"token": token})
+    assert page.status_code == 400
+    assert page.context["authorise_form"].errors
+    with tenant_context(acme):
+        assert not DisclosureAuthorisation.objects.exists()
+
+
+def test_pages_of_a_request_that_does_not_exist_answer_404(acme, owner):
+    for name in ("disclosure_detail", "disclosure_letter"):
+        assert owner.get(_url(acme, name, pk=424242)).status_code == 404
+    for name in ("disclosure_classify", "disclosure_authorise", "disclosure_export"):
+        assert owner.post(_url(acme, name, pk=424242), {"token": "1"}).status_code == 404
