@@ -8,7 +8,9 @@ or (ç) "necessary for the controller to fulfil its legal obligation". Anything 
 rejected with a letter and nothing is disclosed. A binding request is disclosed only
 after two different controller admins authorise it, each with a current authenticator
 code (Art. 12(1): technical and organisational measures). The export is recorded as a
-transfer to the requester and, subject by subject, in the processing log.
+transfer to the requester and, subject by subject, in the processing log. Special
+categories in scope travel on Art. 8(2)(b) with the Art. 6(3)(b) ground (expressly
+provided by law) instead, as Art. 5(2) grounds do not reach them.
 """
 
 import csv
@@ -54,7 +56,8 @@ AUTHORISATIONS_REQUIRED = 2
 # authorisation, and officers (who register and classify) act for it day to day.
 AUTHORISERS = (Role.CONTROLLER_ADMIN,)
 CLASSIFIERS = (Role.CONTROLLER_ADMIN, Role.REQUEST_OFFICER)
-DISCLOSURE_PURPOSE = "disclosure_to_authority"
+# The purpose the processing log gives every act of the desk.
+DISCLOSURE_PURPOSE = "disclosure_request"
 # Recipients of the transfer log: public bodies are public authorities, the rest "other".
 PUBLIC_REQUESTERS = {
     RequesterKind.COURT,
@@ -108,8 +111,8 @@ def _log(*, action, actor, disclosure, event: str, request=None, **detail) -> No
 def subjects_identified(*, identifiers: Iterable[str], actor=None, request=None) -> list[int]:
     """The subjects the requester names, found by their identifiers (one look-up each, logged).
 
-    Every identifier must find someone: a request for a person not held is answered by
-    the letter staff write, never by a silently narrower export.
+    Every identifier must find someone: staff learn at once that a person asked for is not
+    held, rather than the export silently covering fewer people than the request named.
     """
     found: list[int] = []
     for value in identifiers:
