@@ -857,7 +857,7 @@ def _destruction_report(
 
 def _subjects_remains_delete(subject_ids: list[int]) -> list[str]:
     """Remove what identifies the subjects besides their items, in bulk: identifiers,
-    interactions and the interactions' history rows. Returns the attachment files to delete
+    interactions and the interactions' history rows, consent evidence files. Returns the attachment files to delete
     once the transaction has committed (a crash before leaves them to the orphan sweep)."""
     with connection.cursor() as cursor:
         cursor.execute(
@@ -874,7 +874,17 @@ def _subjects_remains_delete(subject_ids: list[int]) -> list[str]:
             " RETURNING attachment_path",
             [subject_ids],
         )
-        return [path for (path,) in cursor.fetchall() if path]
+        paths = [path for (path,) in cursor.fetchall() if path]
+        # consent evidence files hold ciphertext under the destroyed key: removed as well;
+        # the consents themselves stay as the record that they were given and withdrawn
+        cursor.execute(
+            "UPDATE subjects_consent c SET evidence_path = ''"
+            " FROM subjects_consent old WHERE old.id = c.id"
+            " AND c.subject_id = ANY(%s::bigint[]) AND c.evidence_path <> ''"
+            " RETURNING old.evidence_path",
+            [subject_ids],
+        )
+        return paths + [path for (path,) in cursor.fetchall()]
 
 
 def _files_delete(paths: Iterable[str]) -> None:

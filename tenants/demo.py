@@ -24,7 +24,7 @@ from subjects.api.auth import TOKEN_PREFIX, hash_token
 from subjects.crypto import tenant_key_create
 from subjects.inventory import inventory_starter_create
 from subjects.models import ApiToken, DataSubject
-from subjects.services import register_ingest
+from subjects.services import notice_publish, register_ingest
 from subjects.validation import records_validate
 from subjects.validators import tckn_is_valid
 from tenants.models import Tenant
@@ -181,6 +181,15 @@ def _ensure_register(*, faker: Faker, subjects: int) -> None:
     """Turkish-looking data subjects with items, ingested through the register's own path."""
     if DataSubject.objects.exists():
         return
+    notice = notice_publish(
+        title="Müşteri Aydınlatma Metni",
+        text=(
+            "Kişisel verileriniz, 6698 sayılı Kanun uyarınca veri sorumlusu sıfatıyla, müşteri "
+            "hizmetleri, sözleşmenin ifası ve açık rızanız bulunması hâlinde pazarlama "
+            "amaçlarıyla işlenmektedir. Kanun'un 11. maddesindeki haklarınızı başvuru "
+            "formumuzla kullanabilirsiniz."
+        ),
+    )
     records = []
     for _ in range(subjects):
         name = faker.name()
@@ -215,6 +224,17 @@ def _ensure_register(*, faker: Faker, subjects: int) -> None:
                 ],
             }
         )
+        marketing = records[-1]["items"][-1]
+        # the explicit consent the marketing item relies on, given when it was collected
+        records[-1]["consents"] = [
+            {
+                "purpose": "marketing",
+                "channel": faker.random_element(["web_form", "mobile_app", "call_centre"]),
+                "given_at": marketing["collected_at"],
+                "notice_version": notice.version,
+                "evidence_reference": faker.numerify("IZIN-######"),
+            }
+        ]
     records[0]["name"] = DEMO_LOOKUP_NAME
     records[0]["identifiers"]["email"] = DEMO_LOOKUP_EMAIL
     register_ingest(inputs=records_validate(records=records), actor_label="demo", source="demo")

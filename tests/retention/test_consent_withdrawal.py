@@ -8,7 +8,7 @@ from django_tenants.utils import tenant_context
 from retention import scan, selectors
 from retention.models import DestructionRun, DestructionTarget
 from subjects import services
-from tests.retention.register import item, items_of, rule, subject, years_ago
+from tests.retention.register import hold, item, items_of, rule, subject, years_ago
 
 
 def _on_consent(category="contact"):
@@ -67,8 +67,6 @@ def test_a_withdrawal_while_another_consent_still_holds_flags_nothing(acme):
 
 
 def test_a_legal_hold_still_keeps_items_of_a_withdrawn_consent(acme):
-    from tests.retention.register import hold
-
     with tenant_context(acme):
         person, consent = _consented(_on_consent())
         hold(scope="subject", subject=person)

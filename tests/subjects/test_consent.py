@@ -5,6 +5,10 @@ import base64
 from datetime import timedelta
 
 import pytest
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 from django_tenants.utils import tenant_context
@@ -237,20 +241,25 @@ def test_bulk_refuses_the_whole_batch_naming_each_subject_without_consent(api, a
     assert _items(acme) == 3
 
 
-def test_bulk_reads_the_consents_of_a_batch_in_one_query(acme, django_assert_max_num_queries):
+def test_the_gate_reads_the_consents_of_a_whole_batch_in_one_query(acme):
     with tenant_context(acme):
-        people = [_subject(f"1000000{n:03d}0") for n in range(0)]
-        records = [subject_record(items=[health()], consents=[consent_body()])]
-        inputs = records_validate(records=records)
-        from django.db import connection
-        from django.test.utils import CaptureQueriesContext
+        people = [_subject(tckn) for tckn in (TCKN_AYSE, TCKN_MEHMET, "10000000078")]
+        for person in people[:2]:
+            _consent(person)
+        inputs = records_validate(records=[subject_record(items=[health()])] * 30)
+        ids = [people[n % 3].pk for n in range(30)]
 
-        with CaptureQueriesContext(connection) as queries:
-            validation.consent_gate(
-                rows=validation.record_gate_rows(inputs=inputs * 50, subject_ids=[1] * 50)
-            )
-        assert sum("subjects_consent" in q["sql"] for q in queries.captured_queries) == 1
-        assert people == []
+        rows = validation.record_gate_rows(inputs=inputs, subject_ids=ids)
+        with (
+            CaptureQueriesContext(connection) as queries,
+            pytest.raises(validation.ConsentRefused) as refused,
+        ):
+            validation.consent_gate(rows=rows)
+        assert len(queries.captured_queries) == 1
+        # only the ten records of the subject without a consent are refused
+        assert sorted(refused.value.errors) == sorted(
+            f"subjects[{n}].items[0].legal_basis" for n in range(2, 30, 3)
+        )
 
 
 # --- consents through the API --------------------------------------------------------
@@ -271,7 +280,6 @@ def test_a_consent_with_an_evidence_file_is_stored_encrypted_and_listed(api, acm
     assert response.json()["has_evidence_file"] and response.json()["notice_version"] == 1
     with tenant_context(acme):
         consent = Consent.objects.get()
-        from django.core.files.storage import default_storage
 
         with default_storage.open(consent.evidence_path) as handle:
             assert PDF not in handle.read()
@@ -456,8 +464,6 @@ def _portal_item(client, subject, basis="art5_1"):
 
 
 def test_staff_record_a_consent_with_its_signed_form_and_read_it_back(colleague, acme):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     with tenant_context(acme):
         ayse = _subject()
     form = SimpleUploadedFile("imzali-form.pdf", PDF, content_type="application/pdf")
@@ -482,8 +488,6 @@ def test_staff_record_a_consent_with_its_signed_form_and_read_it_back(colleague,
 def test_the_portal_refuses_a_consent_without_evidence_or_with_a_program_as_evidence(
     colleague, acme
 ):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     with tenant_context(acme):
         ayse = _subject()
     none = _portal_consent(colleague, ayse)
@@ -569,3 +573,20 @@ def test_controller_admins_publish_notice_versions_others_only_read_them(owner, 
     assert "v2" in listing and 'id="notice-form"' not in listing
     with tenant_context(acme):
         assert list(PrivacyNotice.objects.values_list("version", flat=True)) == [2, 1]
+
+
+def test_destroying_a_subject_removes_its_consent_evidence_files(acme):
+    with tenant_context(acme):
+        ayse = _subject()
+        consent = services.consent_record(
+            subject=ayse,
+            raw={"purpose": "customer_service", "channel": "paper", "given_at": YESTERDAY},
+            evidence=PDF,
+            evidence_name="form.pdf",
+        )
+        path = consent.evidence_path
+        assert default_storage.exists(path)
+        services.subject_key_destroy(subject=ayse, reason="test")
+        consent.refresh_from_db()
+        assert not default_storage.exists(path) and consent.evidence_path == ""
+        assert selectors.consent_valid(subject_ids=[ayse.pk], purpose="customer_service") == set()

@@ -237,7 +237,7 @@ def test_an_import_of_another_tenant_is_not_found(colleague, outsider, acme):
 TURKISH_HEADERS = [
     "grup", "ad_soyad", "tckn", "pasaport", "e_posta", "telefon", "müşteri_no", "kategori",
     "amaç", "hukuki_sebep", "kaynak_sistem", "değer", "toplanma_zamanı", "son_kullanım_zamanı",
-    "ilişki_bitiş_zamanı",
+    "ilişki_bitiş_zamanı", "rıza_zamanı", "rıza_kanalı", "rıza_kanıtı", "aydınlatma_sürümü",
 ]  # fmt: skip
 
 

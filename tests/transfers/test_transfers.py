@@ -73,7 +73,8 @@ def _refused(recipient, subjects, **fields) -> str:
     assert Transfer.objects.count() == before
     entry = AuditEntry.objects.filter(action=Action.TRANSFER).first()
     assert entry.detail["event"] == "transfer_refused"
-    return str(refused.value)
+    assert entry.detail["message"] == str(refused.value)
+    return entry.detail["reason"]
 
 
 def test_a_transfer_on_an_art5_ground_is_recorded_with_who_and_when(in_acme):
@@ -90,13 +91,12 @@ def test_a_transfer_on_an_art5_ground_is_recorded_with_who_and_when(in_acme):
 
 
 def test_an_art5_transfer_without_its_ground_is_refused(in_acme):
-    message = _refused(home_recipient(), [subject()], ground="")
-    assert "5(2)" in message
+    assert _refused(home_recipient(), [subject()], ground="") == "no_ground"
 
 
 def test_special_categories_are_refused_on_an_art5_ground(in_acme):
-    message = _refused(home_recipient(), [subject("health")], categories=("health",))
-    assert "Art. 6(3)" in message
+    reason = _refused(home_recipient(), [subject("health")], categories=("health",))
+    assert reason == "special_category"
 
 
 def test_special_categories_go_on_an_art6_ground(in_acme):
@@ -112,8 +112,9 @@ def test_special_categories_go_on_an_art6_ground(in_acme):
 
 def test_an_art6_ground_is_refused_for_ordinary_data_and_without_a_ground(in_acme):
     recipient = home_recipient()
-    assert "special" in _refused(
-        recipient, [subject()], legal_basis=TransferBasis.ART6_GROUND, ground="art6_3_b"
+    assert (
+        _refused(recipient, [subject()], legal_basis=TransferBasis.ART6_GROUND, ground="art6_3_b")
+        == "not_special"
     )
     _refused(
         recipient,
@@ -129,8 +130,7 @@ def test_an_unknown_basis_is_refused(in_acme):
 
 
 def test_a_recipient_abroad_without_a_route_is_refused(in_acme):
-    message = _refused(abroad_recipient(), [subject()])
-    assert "Art. 9" in message
+    assert _refused(abroad_recipient(), [subject()]) == "no_route"
 
 
 def test_a_recipient_abroad_with_an_adequacy_decision_receives(in_acme):
@@ -154,7 +154,7 @@ def test_a_standard_contract_in_its_notification_window_carries_a_transfer(in_ac
 
 def test_a_standard_contract_never_notified_after_five_business_days_is_refused(in_acme):
     recipient = contract_recipient(timezone.localdate() - datetime.timedelta(days=30))
-    assert "5" in _refused(recipient, [subject()])
+    assert _refused(recipient, [subject()]) == "contract_not_notified"
 
 
 def test_a_standard_contract_notified_late_still_carries_a_transfer(in_acme):
@@ -180,15 +180,14 @@ def test_subject_recipients_lists_every_recipient_at_home_and_abroad(in_acme):
     assert rows[1]["legal_basis"] == TransferBasis.ART5_GROUND and rows[1]["country"] == "DE"
 
 
-def _consent(found, purpose_code="customer_service", **extra):
-    return subject_services.consent_record(
-        subject=found,
-        purpose_code=purpose_code,
-        channel="web_form",
-        given_at=timezone.now() - datetime.timedelta(days=1),
-        evidence_reference="FORM-2026-0042",
-        **extra,
-    )
+def _consent(found, purpose_code="customer_service"):
+    raw = {
+        "purpose": purpose_code,
+        "channel": "web_form",
+        "given_at": (timezone.now() - datetime.timedelta(days=1)).isoformat(),
+        "evidence_reference": "FORM-2026-0042",
+    }
+    return subject_services.consent_record(subject=found, raw=raw)
 
 
 def test_explicit_consent_of_every_listed_subject_carries_a_transfer(in_acme):
@@ -210,7 +209,7 @@ def test_explicit_consent_is_refused_when_one_subject_has_none_for_the_purpose(i
 
     message = _refused(home_recipient(), [ayse, mehmet], legal_basis=TransferBasis.EXPLICIT_CONSENT)
 
-    assert "1" in message and "consent" in message
+    assert message == "no_consent"
 
 
 def test_a_withdrawn_consent_no_longer_carries_a_transfer(in_acme):
@@ -227,7 +226,7 @@ def test_an_incidental_transfer_abroad_on_consent_needs_each_consent(in_acme):
         route=AbroadRoute.INCIDENTAL, incidental_ground=IncidentalGround.EXPLICIT_CONSENT
     )
 
-    assert "9(6)(a)" in _refused(recipient, [ayse, mehmet])
+    assert _refused(recipient, [ayse, mehmet]) == "no_consent"
     assert _record(recipient, [ayse]).is_abroad
 
 
