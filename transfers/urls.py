@@ -1,6 +1,6 @@
 from django.urls import path
 
-from transfers import views
+from transfers import disclosure_views, views
 
 app_name = "transfers"
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path("recipients/<int:pk>/", views.recipient_edit_view, name="recipient_edit"),
     path("log/", views.transfer_list_view, name="log"),
     path("log/new/", views.transfer_create_view, name="transfer_create"),
+    *disclosure_views.urlpatterns,
 ]
