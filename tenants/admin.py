@@ -18,10 +18,12 @@ from tenants.forms import ProvisionForm
 from tenants.models import (
     DestructionCertificate,
     Domain,
+    ProcessorBreach,
     Tenant,
     Undertaking,
     UndertakingVersion,
 )
+from tenants.processor_breaches import processor_breach_notify
 from tenants.services import tenant_set_status, tenant_slug_check
 
 # Provisioning jobs this session queued: {task id: queued at}; only these can be looked at.
@@ -305,3 +307,48 @@ class UndertakingAdmin(HistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ProcessorBreach)
+class ProcessorBreachAdmin(admin.ModelAdmin):
+    """A breach on the processor's side, recorded once; saving it tells each affected
+    controller (portal notice and contact e-mail) that has not been told yet."""
+
+    list_display = ["title", "occurred_at", "detected_at", "controllers_notified_at"]
+    filter_horizontal = ["controllers"]
+    readonly_fields = ["controllers_notified_at", "created_at", "told"]
+    actions = ["notify_controllers"]
+
+    @admin.display(description=_("controllers told"))
+    def told(self, obj):
+        rows = obj.notifications.select_related("tenant").order_by("tenant__legal_name")
+        return (
+            ", ".join(
+                f"{row.tenant} ({row.delivered_at:%Y-%m-%d %H:%M})"
+                if row.delivered_at
+                else str(row.tenant)
+                for row in rows
+            )
+            or "-"
+        )
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        queued = processor_breach_notify(breach=form.instance)
+        if queued:
+            self.message_user(
+                request,
+                _("Affected controllers are being notified: %(names)s")
+                % {"names": ", ".join(queued)},
+                messages.SUCCESS,
+            )
+
+    @admin.action(description=_("Notify affected controllers"))
+    def notify_controllers(self, request, queryset):
+        queued = [name for breach in queryset for name in processor_breach_notify(breach=breach)]
+        self.message_user(
+            request,
+            _("Controllers notified now: %(count)d (each controller is notified only once).")
+            % {"count": len(queued)},
+            messages.SUCCESS,
+        )

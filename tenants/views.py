@@ -23,6 +23,7 @@ from tenants.forms import UndertakingSignForm
 from tenants.models import ContractExport
 from tenants.selectors import undertaking_version_current, user_has_current_undertaking
 from tenants.undertakings import undertaking_sign
+from transfers.breaches import breaches_open
 
 
 @otp_exempt
@@ -37,6 +38,7 @@ def dashboard_view(request):
         "staff_count": User.objects.filter(is_active=True).exclude(role="").count(),
         "recent_entries": audit_entry_list().filter(actor_id=request.user.pk)[:5],
         "backlog": backlog_panel(),
+        "breaches_open": breaches_open(),
         "modules": [
             (
                 "requests:index",

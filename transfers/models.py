@@ -24,7 +24,10 @@ class Breach(models.Model):
         OTHER = "other", _("Other")
 
     class Kind(models.TextChoices):
-        CONFIDENTIALITY = "confidentiality", _("Confidentiality (unauthorised access or disclosure)")
+        CONFIDENTIALITY = (
+            "confidentiality",
+            _("Confidentiality (unauthorised access or disclosure)"),
+        )
         INTEGRITY = "integrity", _("Integrity (unauthorised change)")
         AVAILABILITY = "availability", _("Availability (loss or destruction)")
 
@@ -35,7 +38,10 @@ class Breach(models.Model):
     kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
     description = models.TextField(_("what happened"), blank=True)
     categories = models.ManyToManyField(
-        "subjects.DataCategory", blank=True, related_name="breaches", verbose_name=_("data categories")
+        "subjects.DataCategory",
+        blank=True,
+        related_name="breaches",
+        verbose_name=_("data categories"),
     )
     estimated_persons = models.PositiveIntegerField(_("estimated number of persons"))
     estimated_records = models.PositiveIntegerField(_("estimated number of records"))
