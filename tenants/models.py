@@ -332,3 +332,6 @@ class ProcessorBreachNotification(models.Model):
                 fields=["breach", "tenant"], name="processor_breach_notified_once"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.breach} → {self.tenant}"

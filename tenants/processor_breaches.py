@@ -53,7 +53,7 @@ def processor_breach_deliver(*, tenant: Tenant, processor_breach_id: int) -> boo
             return False
     notified_at = report.controllers_notified_at or timezone.now()
     with tenant_context(tenant):
-        breach, created = breach_from_processor(
+        _breach, created = breach_from_processor(
             processor_breach_id=report.pk,
             title=report.title,
             occurred_at=report.occurred_at,

@@ -143,3 +143,6 @@ class BreachSubjectNotice(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["breach", "subject"], name="breach_subject_once"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.breach} · {self.subject_id} · {self.status}"
