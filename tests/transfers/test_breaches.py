@@ -133,7 +133,10 @@ def test_the_first_notice_to_the_board_stops_the_clock(acme, owner):
             {"detected_at": (timezone.localtime() - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")},
             "Bir ihlal, gerçekleşmeden önce tespit edilemez.",
         ),
-        ({"estimated_persons": "-5"}, "Bu değerin 0 değerinden büyük veya eşit olduğuna emin olun."),
+        (
+            {"estimated_persons": "-5"},
+            "Bu değerin 0 değerinden büyük veya eşit olduğuna emin olun.",
+        ),
         ({"estimated_records": "çok"}, "Tam bir sayı girin."),
         ({"occurred_at": "dün"}, "Geçerli bir tarih/saat girin."),
     ],
@@ -221,7 +224,10 @@ def test_the_admins_are_reminded_at_48_24_and_6_hours_left_and_when_overdue_each
         assert _reminders_now(acme) == []  # each mark once
 
     with tenant_context(acme):
-        Breach.objects.filter(pk=breach.pk).update(detected_at=timezone.now() - timedelta(hours=73))
+        Breach.objects.filter(pk=breach.pk).update(
+            detected_at=timezone.now() - timedelta(hours=73),
+            occurred_at=timezone.now() - timedelta(hours=80),
+        )
     assert _reminders_now(acme) == ["Süresi geçti: ihlal Kurula bildirilmedi"] * len(admins)
     assert _reminders_now(acme) == []
 
@@ -353,7 +359,7 @@ def test_subjects_are_chosen_by_a_posted_identifier_by_reference_and_by_group(ac
 
 
 def test_the_notices_are_sent_by_a_worker_over_smtp_with_progress_and_every_send_logged(
-    committed_tenant,
+    committed_tenant, django_capture_on_commit_callbacks
 ):
     # given a controller of its own (the worker reads only committed data) with three
     # affected subjects, two of them with an e-mail address
@@ -391,7 +397,8 @@ def test_the_notices_are_sent_by_a_worker_over_smtp_with_progress_and_every_send
         # when staff send the notices
         app.send_task = lambda name, **options: send_task(name, **{**options, "queue": queue})
         try:
-            sent = client.post(_url(tenant, "transfers:breach_notify", breach_id))
+            with django_capture_on_commit_callbacks(execute=True):
+                sent = client.post(_url(tenant, "transfers:breach_notify", breach_id))
         finally:
             app.send_task = send_task
         assert sent.status_code == 302
