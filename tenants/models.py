@@ -308,6 +308,7 @@ class ProcessorBreach(models.Model):
             models.CheckConstraint(
                 condition=models.Q(detected_at__gte=models.F("occurred_at")),
                 name="processor_breach_detected_after_occurred",
+                violation_error_message=_("A breach cannot be detected before it occurred."),
             ),
         ]
 

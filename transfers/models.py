@@ -74,6 +74,7 @@ class Breach(models.Model):
             models.CheckConstraint(
                 condition=models.Q(detected_at__gte=models.F("occurred_at")),
                 name="breach_detected_after_occurred",
+                violation_error_message=_("A breach cannot be detected before it occurred."),
             ),
         ]
 
