@@ -6,55 +6,109 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tenants', '0003_contract_end_export_certificate'),
+        ("tenants", "0003_contract_end_export_certificate"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ProcessorBreach',
+            name="ProcessorBreach",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('occurred_at', models.DateTimeField(verbose_name='occurred at')),
-                ('detected_at', models.DateTimeField(verbose_name='detected at (processor awareness)')),
-                ('description', models.TextField(verbose_name='what happened')),
-                ('data_categories', models.TextField(blank=True, verbose_name='data categories')),
-                ('estimated_persons', models.PositiveIntegerField(default=0, verbose_name='estimated number of persons')),
-                ('estimated_records', models.PositiveIntegerField(default=0, verbose_name='estimated number of records')),
-                ('consequences', models.TextField(blank=True, verbose_name='likely consequences')),
-                ('measures_taken', models.TextField(blank=True, verbose_name='measures taken')),
-                ('measures_planned', models.TextField(blank=True, verbose_name='measures planned')),
-                ('contact_name', models.CharField(max_length=150, verbose_name='contact person')),
-                ('contact_email', models.EmailField(max_length=254, verbose_name='contact e-mail')),
-                ('controllers_notified_at', models.DateTimeField(blank=True, null=True, verbose_name='controllers notified at')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('controllers', models.ManyToManyField(related_name='processor_breaches', to='tenants.tenant', verbose_name='affected controllers')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("occurred_at", models.DateTimeField(verbose_name="occurred at")),
+                (
+                    "detected_at",
+                    models.DateTimeField(verbose_name="detected at (processor awareness)"),
+                ),
+                ("description", models.TextField(verbose_name="what happened")),
+                ("data_categories", models.TextField(blank=True, verbose_name="data categories")),
+                (
+                    "estimated_persons",
+                    models.PositiveIntegerField(
+                        default=0, verbose_name="estimated number of persons"
+                    ),
+                ),
+                (
+                    "estimated_records",
+                    models.PositiveIntegerField(
+                        default=0, verbose_name="estimated number of records"
+                    ),
+                ),
+                ("consequences", models.TextField(blank=True, verbose_name="likely consequences")),
+                ("measures_taken", models.TextField(blank=True, verbose_name="measures taken")),
+                ("measures_planned", models.TextField(blank=True, verbose_name="measures planned")),
+                ("contact_name", models.CharField(max_length=150, verbose_name="contact person")),
+                ("contact_email", models.EmailField(max_length=254, verbose_name="contact e-mail")),
+                (
+                    "controllers_notified_at",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="controllers notified at"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                (
+                    "controllers",
+                    models.ManyToManyField(
+                        related_name="processor_breaches",
+                        to="tenants.tenant",
+                        verbose_name="affected controllers",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'processor breach',
-                'verbose_name_plural': 'processor breaches',
-                'ordering': ['-detected_at'],
+                "verbose_name": "processor breach",
+                "verbose_name_plural": "processor breaches",
+                "ordering": ["-detected_at"],
             },
         ),
         migrations.CreateModel(
-            name='ProcessorBreachNotification',
+            name="ProcessorBreachNotification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('queued_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('delivered_at', models.DateTimeField(blank=True, null=True)),
-                ('emailed_to', models.EmailField(blank=True, max_length=254)),
-                ('breach', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to='tenants.processorbreach')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("queued_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("delivered_at", models.DateTimeField(blank=True, null=True)),
+                ("emailed_to", models.EmailField(blank=True, max_length=254)),
+                (
+                    "breach",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to="tenants.processorbreach",
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenants.tenant",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='processorbreach',
-            constraint=models.CheckConstraint(condition=models.Q(('detected_at__gte', models.F('occurred_at'))), name='processor_breach_detected_after_occurred', violation_error_message='A breach cannot be detected before it occurred.'),
+            model_name="processorbreach",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("detected_at__gte", models.F("occurred_at"))),
+                name="processor_breach_detected_after_occurred",
+                violation_error_message="A breach cannot be detected before it occurred.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='processorbreachnotification',
-            constraint=models.UniqueConstraint(fields=('breach', 'tenant'), name='processor_breach_notified_once'),
+            model_name="processorbreachnotification",
+            constraint=models.UniqueConstraint(
+                fields=("breach", "tenant"), name="processor_breach_notified_once"
+            ),
         ),
     ]

@@ -6,91 +6,230 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('subjects', '0013_relationship_end_and_deleted_items'),
+        ("subjects", "0013_relationship_end_and_deleted_items"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Breach',
+            name="Breach",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('occurred_at', models.DateTimeField(verbose_name='occurred at')),
-                ('detected_at', models.DateTimeField(verbose_name='detected at (awareness)')),
-                ('source', models.CharField(choices=[('internal', 'Inside the controller'), ('external', 'Outside attack or third party'), ('processor', 'The processor (data processor)'), ('other', 'Other')], max_length=20, verbose_name='source')),
-                ('kind', models.CharField(choices=[('confidentiality', 'Confidentiality (unauthorised access or disclosure)'), ('integrity', 'Integrity (unauthorised change)'), ('availability', 'Availability (loss or destruction)')], max_length=20, verbose_name='type')),
-                ('description', models.TextField(blank=True, verbose_name='what happened')),
-                ('estimated_persons', models.PositiveIntegerField(verbose_name='estimated number of persons')),
-                ('estimated_records', models.PositiveIntegerField(verbose_name='estimated number of records')),
-                ('consequences', models.TextField(verbose_name='likely consequences')),
-                ('measures_taken', models.TextField(verbose_name='measures taken')),
-                ('measures_planned', models.TextField(blank=True, verbose_name='measures planned')),
-                ('contact_name', models.CharField(max_length=150, verbose_name='contact person')),
-                ('contact_email', models.EmailField(max_length=254, verbose_name='contact e-mail')),
-                ('contact_phone', models.CharField(blank=True, max_length=30, verbose_name='contact phone')),
-                ('board_notified_at', models.DateTimeField(blank=True, null=True, verbose_name='Board notified at')),
-                ('reminders_sent', models.JSONField(blank=True, default=list)),
-                ('processor_breach_id', models.BigIntegerField(blank=True, null=True, unique=True)),
-                ('processor_detected_at', models.DateTimeField(blank=True, null=True, verbose_name='processor detected at')),
-                ('processor_notified_at', models.DateTimeField(blank=True, null=True, verbose_name='processor notified the controller at')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('categories', models.ManyToManyField(blank=True, related_name='breaches', to='subjects.datacategory', verbose_name='data categories')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("occurred_at", models.DateTimeField(verbose_name="occurred at")),
+                ("detected_at", models.DateTimeField(verbose_name="detected at (awareness)")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("internal", "Inside the controller"),
+                            ("external", "Outside attack or third party"),
+                            ("processor", "The processor (data processor)"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                        verbose_name="source",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            (
+                                "confidentiality",
+                                "Confidentiality (unauthorised access or disclosure)",
+                            ),
+                            ("integrity", "Integrity (unauthorised change)"),
+                            ("availability", "Availability (loss or destruction)"),
+                        ],
+                        max_length=20,
+                        verbose_name="type",
+                    ),
+                ),
+                ("description", models.TextField(blank=True, verbose_name="what happened")),
+                (
+                    "estimated_persons",
+                    models.PositiveIntegerField(verbose_name="estimated number of persons"),
+                ),
+                (
+                    "estimated_records",
+                    models.PositiveIntegerField(verbose_name="estimated number of records"),
+                ),
+                ("consequences", models.TextField(verbose_name="likely consequences")),
+                ("measures_taken", models.TextField(verbose_name="measures taken")),
+                ("measures_planned", models.TextField(blank=True, verbose_name="measures planned")),
+                ("contact_name", models.CharField(max_length=150, verbose_name="contact person")),
+                ("contact_email", models.EmailField(max_length=254, verbose_name="contact e-mail")),
+                (
+                    "contact_phone",
+                    models.CharField(blank=True, max_length=30, verbose_name="contact phone"),
+                ),
+                (
+                    "board_notified_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="Board notified at"),
+                ),
+                ("reminders_sent", models.JSONField(blank=True, default=list)),
+                ("processor_breach_id", models.BigIntegerField(blank=True, null=True, unique=True)),
+                (
+                    "processor_detected_at",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="processor detected at"
+                    ),
+                ),
+                (
+                    "processor_notified_at",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="processor notified the controller at"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "categories",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="breaches",
+                        to="subjects.datacategory",
+                        verbose_name="data categories",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'breach',
-                'verbose_name_plural': 'breaches',
-                'ordering': ['-detected_at', '-pk'],
+                "verbose_name": "breach",
+                "verbose_name_plural": "breaches",
+                "ordering": ["-detected_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='BreachNotice',
+            name="BreachNotice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('first', 'First notice'), ('follow_up', 'Follow-up notice')], max_length=10, verbose_name='kind')),
-                ('sent_at', models.DateTimeField(verbose_name='sent at')),
-                ('content', models.TextField(verbose_name='content')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('breach', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notices', to='transfers.breach')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("first", "First notice"), ("follow_up", "Follow-up notice")],
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("sent_at", models.DateTimeField(verbose_name="sent at")),
+                ("content", models.TextField(verbose_name="content")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "breach",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notices",
+                        to="transfers.breach",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'Board notice',
-                'verbose_name_plural': 'Board notices',
-                'ordering': ['sent_at', 'pk'],
+                "verbose_name": "Board notice",
+                "verbose_name_plural": "Board notices",
+                "ordering": ["sent_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='BreachSubjectNotice',
+            name="BreachSubjectNotice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('pending', 'Waiting'), ('sent', 'Sent'), ('failed', 'Failed'), ('unreachable', 'No e-mail (notify by publication)')], default='pending', max_length=12, verbose_name='status')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='sent at')),
-                ('error', models.CharField(blank=True, max_length=255)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('breach', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='subject_notices', to='transfers.breach')),
-                ('subject', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='breach_notices', to='subjects.datasubject')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting"),
+                            ("sent", "Sent"),
+                            ("failed", "Failed"),
+                            ("unreachable", "No e-mail (notify by publication)"),
+                        ],
+                        default="pending",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="sent at")),
+                ("error", models.CharField(blank=True, max_length=255)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "breach",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="subject_notices",
+                        to="transfers.breach",
+                    ),
+                ),
+                (
+                    "subject",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="breach_notices",
+                        to="subjects.datasubject",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['pk'],
+                "ordering": ["pk"],
             },
         ),
         migrations.AddConstraint(
-            model_name='breach',
-            constraint=models.CheckConstraint(condition=models.Q(('detected_at__gte', models.F('occurred_at'))), name='breach_detected_after_occurred', violation_error_message='A breach cannot be detected before it occurred.'),
+            model_name="breach",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("detected_at__gte", models.F("occurred_at"))),
+                name="breach_detected_after_occurred",
+                violation_error_message="A breach cannot be detected before it occurred.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='breachnotice',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'first')), fields=('breach',), name='breach_one_first_notice'),
+            model_name="breachnotice",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind", "first")),
+                fields=("breach",),
+                name="breach_one_first_notice",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='breachsubjectnotice',
-            constraint=models.UniqueConstraint(fields=('breach', 'subject'), name='breach_subject_once'),
+            model_name="breachsubjectnotice",
+            constraint=models.UniqueConstraint(
+                fields=("breach", "subject"), name="breach_subject_once"
+            ),
         ),
     ]
