@@ -126,6 +126,12 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*/15"),
         "args": ("transfers.tasks.breach_reminders",),
     },
+    # A processor breach reaches every affected controller without delay, even past a failed worker.
+    "redeliver-processor-breach-notices": {
+        "task": "tenants.tasks.processor_breach_redeliver",
+        "schedule": crontab(minute="*/15"),
+        "args": (),
+    },
     "remove-orphaned-attachment-files": {
         "task": "tenants.tasks.fan_out",
         "schedule": crontab(minute=50),

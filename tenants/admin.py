@@ -9,6 +9,7 @@ from django.urls import path, reverse
 from django.utils import translation
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from config.admin import HistoryAdmin
 from config.celery import app
@@ -23,7 +24,11 @@ from tenants.models import (
     Undertaking,
     UndertakingVersion,
 )
-from tenants.processor_breaches import processor_breach_notify
+from tenants.processor_breaches import (
+    controller_notice_delay,
+    controller_notice_late,
+    processor_breach_notify,
+)
 from tenants.services import tenant_set_status, tenant_slug_check
 
 # Provisioning jobs this session queued: {task id: queued at}; only these can be looked at.
@@ -314,10 +319,26 @@ class ProcessorBreachAdmin(admin.ModelAdmin):
     """A breach on the processor's side, recorded once; saving it tells each affected
     controller (portal notice and contact e-mail) that has not been told yet."""
 
-    list_display = ["title", "occurred_at", "detected_at", "controllers_notified_at"]
+    list_display = ["title", "occurred_at", "detected_at", "controllers_notified_at", "delay"]
     filter_horizontal = ["controllers"]
-    readonly_fields = ["controllers_notified_at", "created_at", "told"]
+    readonly_fields = ["controllers_notified_at", "delay", "created_at", "told"]
     actions = ["notify_controllers"]
+
+    @admin.display(description=_("processor awareness → controllers notified"))
+    def delay(self, obj):
+        if obj is None or obj.pk is None:
+            return "-"
+        delay = controller_notice_delay(obj)
+        minutes = int(delay.total_seconds() // 60) if delay is not None else 0
+        text = (
+            _("not yet notified")
+            if delay is None
+            else ngettext("%(minutes)d minute", "%(minutes)d minutes", minutes)
+            % {"minutes": minutes}
+        )
+        if controller_notice_late(obj):
+            return format_html('<strong class="errornote">{} · {}</strong>', text, _("late"))
+        return text
 
     @admin.display(description=_("controllers told"))
     def told(self, obj):

@@ -5,6 +5,8 @@ Each controller is told once: a ``ProcessorBreachNotification`` row per controll
 claimed before its task is queued, so saving the report again queues nothing new.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
@@ -14,8 +16,12 @@ from django.utils.translation import gettext
 from django_tenants.utils import schema_context, tenant_context
 
 from config.celery import app
+from config.kvkk import PROCESSOR_BREACH_NOTICE_HOURS
 from tenants.models import ProcessorBreach, ProcessorBreachNotification, Tenant
 from transfers.breaches import breach_from_processor
+
+# A delivery not finished this long after it was queued is queued again.
+REDELIVER_AFTER = timedelta(minutes=15)
 
 
 def processor_breach_notify(*, breach: ProcessorBreach) -> list[str]:
@@ -85,3 +91,34 @@ def processor_breach_deliver(*, tenant: Tenant, processor_breach_id: int) -> boo
             delivered_at=timezone.now(), emailed_to=tenant.contact_email if created else ""
         )
     return created
+
+
+def processor_breach_redeliver(*, older_than: timedelta = REDELIVER_AFTER) -> list[str]:
+    """Queue again the deliveries a worker did not finish (beat, hourly): the controller
+    must still hear of the breach without delay. Delivery is idempotent."""
+    with schema_context("public"):
+        stalled = list(
+            ProcessorBreachNotification.objects.filter(
+                delivered_at__isnull=True, queued_at__lt=timezone.now() - older_than
+            ).values_list("breach_id", "tenant__schema_name")
+        )
+    for breach_id, schema_name in stalled:
+        app.send_task(
+            "tenants.tasks.processor_breach_deliver",
+            kwargs={"schema_name": schema_name, "processor_breach_id": breach_id},
+        )
+    return [schema_name for _, schema_name in stalled]
+
+
+def controller_notice_delay(breach: ProcessorBreach) -> timedelta | None:
+    """How long after the processor's awareness the controllers were notified."""
+    if breach.controllers_notified_at is None:
+        return None
+    return breach.controllers_notified_at - breach.detected_at
+
+
+def controller_notice_late(breach: ProcessorBreach) -> bool:
+    """Whether the controllers were told (or are still untold) later than "without delay"
+    allows (config.kvkk.PROCESSOR_BREACH_NOTICE_HOURS)."""
+    told_at = breach.controllers_notified_at or timezone.now()
+    return told_at - breach.detected_at > timedelta(hours=PROCESSOR_BREACH_NOTICE_HOURS)

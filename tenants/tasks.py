@@ -90,3 +90,9 @@ def processor_breach_deliver(*, schema_name: str, processor_breach_id: int) -> b
     return processor_breaches.processor_breach_deliver(
         tenant=tenant, processor_breach_id=processor_breach_id
     )
+
+
+@app.task(name="tenants.tasks.processor_breach_redeliver")
+def processor_breach_redeliver() -> list[str]:
+    """Queue again processor-breach deliveries a worker did not finish (beat, every 15 minutes)."""
+    return processor_breaches.processor_breach_redeliver()

@@ -154,3 +154,55 @@ def test_a_processor_breach_detected_before_it_occurred_is_refused_in_the_admin(
     assert page.status_code == 200
     assert "gerçekleşmeden önce tespit edilemez" in page.content.decode()
     assert not ProcessorBreach.objects.exists()
+
+
+def _report(*controllers, detected_hours_ago: float = 1) -> ProcessorBreach:
+    detected = timezone.now() - timedelta(hours=detected_hours_ago)
+    report = ProcessorBreach.objects.create(
+        title="Geç kalan teslim",
+        occurred_at=detected - timedelta(hours=2),
+        detected_at=detected,
+        description="Deneme",
+        contact_name="Güvenlik",
+        contact_email="guvenlik@platform.example.com.tr",
+    )
+    report.controllers.set(controllers)
+    return report
+
+
+def test_a_delivery_a_worker_never_finished_is_queued_again_until_it_is_delivered(
+    acme, globex, queued
+):
+    from tenants.processor_breaches import processor_breach_notify
+    from tenants.tasks import processor_breach_redeliver
+
+    report = _report(acme, globex)
+    processor_breach_notify(breach=report)
+    queued.clear()  # as if the worker lost both deliveries
+    _deliver_one = {"schema_name": "acme", "processor_breach_id": report.pk}
+    assert processor_breach_deliver.apply(kwargs=_deliver_one).get() is True
+
+    assert processor_breach_redeliver.apply().get() == []  # not stalled yet
+    ProcessorBreachNotification.objects.update(queued_at=timezone.now() - timedelta(minutes=20))
+
+    assert processor_breach_redeliver.apply().get() == ["globex"]
+    assert _deliver(queued) == [True]
+    assert processor_breach_redeliver.apply().get() == []
+    with tenant_context(globex):
+        assert Breach.objects.filter(processor_breach_id=report.pk).exists()
+
+
+def test_the_admin_shows_the_processors_delay_and_flags_it_when_late(acme):
+    admin = portal_client(None, "root")
+    on_time = _report(acme, detected_hours_ago=1)
+    on_time.controllers_notified_at = on_time.detected_at + timedelta(minutes=30)
+    on_time.save()
+    late = _report(acme, detected_hours_ago=40)
+    late.title = "Bekletilmiş ihlal"
+    late.save()
+
+    page = admin.get(reverse("admin:tenants_processorbreach_changelist", urlconf=PUBLIC))
+
+    text = page.content.decode()
+    assert "30 dakika" in text
+    assert "henüz bildirilmedi · geç" in text
