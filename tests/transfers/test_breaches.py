@@ -446,3 +446,35 @@ def test_the_notices_are_sent_by_a_worker_over_smtp_with_progress_and_every_send
         assert logged == sent_refs and len(sent_refs) == 2
     page = client.get(_url(tenant, "transfers:breach_detail", breach_id)).content.decode()
     assert 'id="unreachable"' in page
+
+
+def test_the_breach_list_takes_the_same_queries_for_three_breaches_or_thirty(
+    acme, auditor, django_assert_max_num_queries
+):
+    url = _url(acme, "transfers:breach_list")
+    with tenant_context(acme):
+        for _ in range(3):
+            _breach()
+    auditor.get(url)  # warm the session and the caches
+    with django_assert_max_num_queries(30) as few:
+        assert auditor.get(url).status_code == 200
+    with tenant_context(acme):
+        for _ in range(27):
+            _breach()
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = auditor.get(url)
+    assert page.content.decode().count("breach-clock") == 30
+
+
+def test_an_english_speaking_officer_reads_the_breach_in_english(acme):
+    with tenant_context(acme):
+        from accounts.models import User
+
+        User.objects.filter(username="colleague").update(language="en")
+        breach = _breach(detected_hours_ago=80)
+    page = portal_client(acme, "colleague").get(_url(acme, "transfers:breach_detail", breach.pk))
+
+    text = page.content.decode()
+    assert "Notice to the Board (72 hours from awareness)" in text
+    assert "8 hours past the deadline" in text
+    assert "Outside attack or third party" in text
