@@ -478,3 +478,34 @@ def test_an_english_speaking_officer_reads_the_breach_in_english(acme):
     assert "Notice to the Board (72 hours from awareness)" in text
     assert "8 hours past the deadline" in text
     assert "Outside attack or third party" in text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/transfers/breaches/99999999999999999999/",
+        "/transfers/breaches/99999999999999999999/board.pdf",
+        "/transfers/breaches/99999999999999999999/progress/",
+        "/transfers/breaches/0/edit/",
+    ],
+)
+def test_unknown_or_absurd_breach_addresses_answer_not_found(owner, path):
+    assert owner.get(path).status_code == 404
+
+
+def test_hostile_subject_choices_are_refused_and_nothing_is_added(acme, owner):
+    with tenant_context(acme):
+        breach = _breach()
+    url = _url(acme, "transfers:breach_subjects", breach.pk)
+
+    for data in [
+        {"mode": "refs", "refs": "00000000-0000-0000-0000-000000000000"},
+        {"mode": "refs", "refs": "x\x00y"},
+        {"mode": "lookup", "value": "a" * 500},
+        {"mode": "filter"},
+        {"mode": "filter", "group": "99999999999999999999"},
+        {"mode": "nonsense"},
+    ]:
+        assert owner.post(url, data).status_code == 400, data
+    with tenant_context(acme):
+        assert not breach.subject_notices.exists()
