@@ -120,6 +120,18 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=8, minute=0),
         "args": ("retention.tasks.backlog_alert",),
     },
+    # The Board's 72 hours from awareness of a breach (Art. 12(5)): 48, 24, 6 h left, overdue.
+    "remind-breach-board-notice": {
+        "task": "tenants.tasks.fan_out",
+        "schedule": crontab(minute="*/15"),
+        "args": ("transfers.tasks.breach_reminders",),
+    },
+    # A processor breach reaches every affected controller without delay, even past a failed worker.
+    "redeliver-processor-breach-notices": {
+        "task": "tenants.tasks.processor_breach_redeliver",
+        "schedule": crontab(minute="*/15"),
+        "args": (),
+    },
     "remove-orphaned-attachment-files": {
         "task": "tenants.tasks.fan_out",
         "schedule": crontab(minute=50),

@@ -78,3 +78,15 @@ DESTRUCTION_INTERVAL_MAX_MONTHS = 6
 # Every deletion, destruction and anonymisation is recorded, and the records are kept
 # at least three years (Regulation Art. 7(3)).
 DESTRUCTION_RECORDS_MIN_YEARS = 3
+
+
+# --- Data breaches (veri ihlalleri), Art. 12(5) ------------------------------------------
+
+# The controller notifies the Board within 72 hours of becoming aware of a breach
+# (Art. 12(5); Board decision 2019/10 of 24.01.2019). The clock runs from awareness.
+BREACH_BOARD_NOTICE_HOURS = 72
+# Reminders to the controller admins when this many hours are left (0: overdue), each once.
+BREACH_REMINDER_HOURS_LEFT = (48, 24, 6, 0)
+# A processor notifies the controller "without delay" (gecikmeksizin; Art. 12(5) with
+# Board decision 2019/10): the law sets no hours, so the portal flags any delay past this.
+PROCESSOR_BREACH_NOTICE_HOURS = 24

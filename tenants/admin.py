@@ -9,6 +9,7 @@ from django.urls import path, reverse
 from django.utils import translation
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from config.admin import HistoryAdmin, ReadOnlyAdminMixin
 from config.celery import app
@@ -18,9 +19,15 @@ from tenants.forms import ProvisionForm
 from tenants.models import (
     DestructionCertificate,
     Domain,
+    ProcessorBreach,
     Tenant,
     Undertaking,
     UndertakingVersion,
+)
+from tenants.processor_breaches import (
+    controller_notice_delay,
+    controller_notice_late,
+    processor_breach_notify,
 )
 from tenants.services import tenant_set_status, tenant_slug_check
 
@@ -287,3 +294,64 @@ class UndertakingAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     search_fields = ["user__username", "user__first_name", "user__last_name", "user__email"]
     list_select_related = ["user", "version"]
     date_hierarchy = "signed_at"
+
+
+@admin.register(ProcessorBreach)
+class ProcessorBreachAdmin(admin.ModelAdmin):
+    """A breach on the processor's side, recorded once; saving it tells each affected
+    controller (portal notice and contact e-mail) that has not been told yet."""
+
+    list_display = ["title", "occurred_at", "detected_at", "controllers_notified_at", "delay"]
+    filter_horizontal = ["controllers"]
+    readonly_fields = ["controllers_notified_at", "delay", "created_at", "told"]
+    actions = ["notify_controllers"]
+
+    @admin.display(description=_("processor awareness → controllers notified"))
+    def delay(self, obj):
+        if obj is None or obj.pk is None:
+            return "-"
+        delay = controller_notice_delay(obj)
+        minutes = int(delay.total_seconds() // 60) if delay is not None else 0
+        text = (
+            _("not yet notified")
+            if delay is None
+            else ngettext("%(minutes)d minute", "%(minutes)d minutes", minutes)
+            % {"minutes": minutes}
+        )
+        if controller_notice_late(obj):
+            return format_html('<strong class="errornote">{} · {}</strong>', text, _("late"))
+        return text
+
+    @admin.display(description=_("controllers told"))
+    def told(self, obj):
+        rows = obj.notifications.select_related("tenant").order_by("tenant__legal_name")
+        return (
+            ", ".join(
+                f"{row.tenant} ({row.delivered_at:%Y-%m-%d %H:%M})"
+                if row.delivered_at
+                else str(row.tenant)
+                for row in rows
+            )
+            or "-"
+        )
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        queued = processor_breach_notify(breach=form.instance)
+        if queued:
+            self.message_user(
+                request,
+                _("Affected controllers are being notified: %(names)s")
+                % {"names": ", ".join(queued)},
+                messages.SUCCESS,
+            )
+
+    @admin.action(description=_("Notify affected controllers"))
+    def notify_controllers(self, request, queryset):
+        queued = [name for breach in queryset for name in processor_breach_notify(breach=breach)]
+        self.message_user(
+            request,
+            _("Controllers notified now: %(count)d (each controller is notified only once).")
+            % {"count": len(queued)},
+            messages.SUCCESS,
+        )

@@ -269,3 +269,70 @@ class DestructionCertificate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.legal_name} · {self.destroyed_at:%Y-%m-%d}"
+
+
+class ProcessorBreach(models.Model):
+    """A breach on the processor's side (veri işleyen), recorded once by a platform admin.
+
+    The processor notifies each affected controller without delay (Art. 12(5)); the
+    portal does it by fanning the report out to every affected controller's portal and
+    contact e-mail. ``ProcessorBreachNotification`` keeps one row per controller told,
+    so saving the report again never tells anyone twice.
+    """
+
+    title = models.CharField(_("title"), max_length=200)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    detected_at = models.DateTimeField(_("detected at (processor awareness)"))
+    description = models.TextField(_("what happened"))
+    data_categories = models.TextField(_("data categories"), blank=True)
+    estimated_persons = models.PositiveIntegerField(_("estimated number of persons"), default=0)
+    estimated_records = models.PositiveIntegerField(_("estimated number of records"), default=0)
+    consequences = models.TextField(_("likely consequences"), blank=True)
+    measures_taken = models.TextField(_("measures taken"), blank=True)
+    measures_planned = models.TextField(_("measures planned"), blank=True)
+    contact_name = models.CharField(_("contact person"), max_length=150)
+    contact_email = models.EmailField(_("contact e-mail"))
+    controllers = models.ManyToManyField(
+        Tenant, related_name="processor_breaches", verbose_name=_("affected controllers")
+    )
+    controllers_notified_at = models.DateTimeField(
+        _("controllers notified at"), null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("processor breach")
+        verbose_name_plural = _("processor breaches")
+        ordering = ["-detected_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(detected_at__gte=models.F("occurred_at")),
+                name="processor_breach_detected_after_occurred",
+                violation_error_message=_("A breach cannot be detected before it occurred."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ProcessorBreachNotification(models.Model):
+    """That one controller was told of a processor breach (queued, then delivered)."""
+
+    breach = models.ForeignKey(
+        ProcessorBreach, on_delete=models.CASCADE, related_name="notifications"
+    )
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    queued_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    emailed_to = models.EmailField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["breach", "tenant"], name="processor_breach_notified_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.breach} → {self.tenant}"

@@ -6,10 +6,10 @@ from django_tenants.utils import schema_context
 from accounts.models import User
 from config.celery import TenantTask, app
 from config.errors import PortalError
-from tenants import contract
+from tenants import contract, processor_breaches
 from tenants.export import export_build
 from tenants.forms import ProvisionForm
-from tenants.models import ContractExport
+from tenants.models import ContractExport, Tenant
 from tenants.selectors import operational_tenants
 from tenants.services import tenant_provision
 
@@ -80,3 +80,19 @@ def contract_export(*, schema_name: str, export_id: int) -> dict:
         )
         raise
     return {"export": str(export.uuid), "status": export.status, "counts": export.counts}
+
+
+@app.task(name="tenants.tasks.processor_breach_deliver")
+def processor_breach_deliver(*, schema_name: str, processor_breach_id: int) -> bool:
+    """Deliver a processor breach to one affected controller (portal notice and e-mail)."""
+    with schema_context("public"):
+        tenant = Tenant.objects.get(schema_name=schema_name)
+    return processor_breaches.processor_breach_deliver(
+        tenant=tenant, processor_breach_id=processor_breach_id
+    )
+
+
+@app.task(name="tenants.tasks.processor_breach_redeliver")
+def processor_breach_redeliver() -> list[str]:
+    """Queue again processor-breach deliveries a worker did not finish (beat, every 15 minutes)."""
+    return processor_breaches.processor_breach_redeliver()

@@ -24,6 +24,7 @@ from tenants.forms import UndertakingSignForm
 from tenants.models import ContractExport
 from tenants.selectors import undertaking_version_current, user_has_current_undertaking
 from tenants.undertakings import undertaking_sign
+from transfers.breaches import breaches_open
 
 
 @otp_exempt
@@ -40,6 +41,7 @@ def dashboard_view(request):
         "backlog": backlog_panel(),
         "special_held": subject_selectors.special_category_summary(),
         "consents_withdrawn": subject_selectors.consents_withdrawn_recently(days=30)[:10],
+        "breaches_open": breaches_open(),
         "modules": [
             (
                 "requests:index",

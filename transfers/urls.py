@@ -1,6 +1,6 @@
 from django.urls import path
 
-from transfers import disclosure_views, views
+from transfers import breach_views, disclosure_views, views
 
 app_name = "transfers"
 
@@ -12,4 +12,17 @@ urlpatterns = [
     path("log/", views.transfer_list_view, name="log"),
     path("log/new/", views.transfer_create_view, name="transfer_create"),
     *disclosure_views.urlpatterns,
+    path("breaches/", breach_views.breach_list_view, name="breach_list"),
+    path("breaches/new/", breach_views.breach_create_view, name="breach_create"),
+    path("breaches/<int:pk>/", breach_views.breach_detail_view, name="breach_detail"),
+    path("breaches/<int:pk>/edit/", breach_views.breach_edit_view, name="breach_edit"),
+    path("breaches/<int:pk>/notices/", breach_views.breach_notice_view, name="breach_notice"),
+    path(
+        "breaches/<int:pk>/board.pdf", breach_views.breach_board_pdf_view, name="breach_board_pdf"
+    ),
+    path("breaches/<int:pk>/subjects/", breach_views.breach_subjects_view, name="breach_subjects"),
+    path(
+        "breaches/<int:pk>/notify/", breach_views.breach_notify_subjects_view, name="breach_notify"
+    ),
+    path("breaches/<int:pk>/progress/", breach_views.breach_progress_view, name="breach_progress"),
 ]
