@@ -60,6 +60,8 @@ DEMO_LOOKUP_NAME = "Ayşe Demir"
 DEMO_LOOKUP_EMAIL = "ayse.demir@example.com.tr"
 DEMO_STAFF = [
     ("admin", Role.CONTROLLER_ADMIN),
+    # A second controller admin: a disclosure is authorised by two different people (C9).
+    ("admin2", Role.CONTROLLER_ADMIN),
     ("officer", Role.REQUEST_OFFICER),
     ("auditor", Role.AUDITOR),
 ]
