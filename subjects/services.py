@@ -194,15 +194,12 @@ def register_ingest(
     at the same moment ends the call with IdentifierClaimed (409) and nothing saved.
     """
     try:
-        with transaction.atomic():
+        with _consent_refusal_logged(actor=actor, actor_label=actor_label, request=request):
             return _ingest(
                 inputs, actor=actor, actor_label=actor_label, source=source, request=request
             )
     except IntegrityError as exc:
         _raise_if_identifier_claimed(exc)
-        raise
-    except ConsentRefused as exc:
-        _log_refusal_when_outside(exc, actor=actor, actor_label=actor_label, request=request)
         raise
 
 
@@ -487,21 +484,17 @@ def item_update(
     request=None,
 ) -> PersonalDataItem:
     """Change one item; the same inventory checks as on creation apply, the consent gate too."""
-    try:
-        with transaction.atomic():
-            return _item_update(
-                item=item,
-                value=value,
-                purpose=purpose,
-                legal_basis=legal_basis,
-                last_used_at=last_used_at,
-                actor=actor,
-                actor_label=actor_label,
-                request=request,
-            )
-    except ConsentRefused as exc:
-        _log_refusal_when_outside(exc, actor=actor, actor_label=actor_label, request=request)
-        raise
+    with _consent_refusal_logged(actor=actor, actor_label=actor_label, request=request):
+        return _item_update(
+            item=item,
+            value=value,
+            purpose=purpose,
+            legal_basis=legal_basis,
+            last_used_at=last_used_at,
+            actor=actor,
+            actor_label=actor_label,
+            request=request,
+        )
 
 
 def _item_update(
@@ -725,18 +718,14 @@ def items_add(
     request=None,
 ) -> list[PersonalDataItem]:
     """Add items to one subject, checked against the inventory like every other write."""
-    try:
-        with transaction.atomic():
-            return _items_add(
-                subject=subject,
-                raw_items=raw_items,
-                actor=actor,
-                actor_label=actor_label,
-                request=request,
-            )
-    except ConsentRefused as exc:
-        _log_refusal_when_outside(exc, actor=actor, actor_label=actor_label, request=request)
-        raise
+    with _consent_refusal_logged(actor=actor, actor_label=actor_label, request=request):
+        return _items_add(
+            subject=subject,
+            raw_items=raw_items,
+            actor=actor,
+            actor_label=actor_label,
+            request=request,
+        )
 
 
 def _items_add(*, subject, raw_items, actor, actor_label, request) -> list[PersonalDataItem]:
@@ -1249,6 +1238,18 @@ def _log_refusal_when_outside(exc: ConsentRefused, **actor) -> None:
     """Log a refusal once the service's own transaction has rolled back, unless deferred."""
     if not _REFUSALS_DEFERRED.get():
         refusals_log(exc, **actor)
+
+
+@contextmanager
+def _consent_refusal_logged(*, actor, actor_label: str, request):
+    """A write's own transaction: a consent-gate refusal rolls the write back, then is
+    logged outside it (unless a caller deferred the logging), and raised again."""
+    try:
+        with transaction.atomic():
+            yield
+    except ConsentRefused as exc:
+        _log_refusal_when_outside(exc, actor=actor, actor_label=actor_label, request=request)
+        raise
 
 
 def consent_evidence_export(
