@@ -90,3 +90,73 @@ BREACH_REMINDER_HOURS_LEFT = (48, 24, 6, 0)
 # A processor notifies the controller "without delay" (gecikmeksizin; Art. 12(5) with
 # Board decision 2019/10): the law sets no hours, so the portal flags any delay past this.
 PROCESSOR_BREACH_NOTICE_HOURS = 24
+
+
+# --- Data-subject applications (ilgili kişi başvuruları), Art. 11, 13 and 14 -----------------
+
+
+class ApplicationRight(models.TextChoices):
+    """The nine rights of Art. 11(1), (a) to (ğ); one application may ask for several."""
+
+    LEARN = "a", _("(a) Learn whether my personal data is processed")
+    INFORMATION = "b", _("(b) Request information about the processing")
+    PURPOSE = "c", _("(c) Learn the purpose and whether data is used accordingly")
+    RECIPIENTS = "c2", _("(ç) Know the third parties, at home or abroad, it was transferred to")
+    CORRECTION = "d", _("(d) Correction of incomplete or inaccurate data")
+    DELETION = "e", _("(e) Deletion or destruction under Art. 7")
+    NOTIFY_RECIPIENTS = "f", _("(f) Notification of (d) and (e) to the recipients")
+    OBJECT_AUTOMATED = "g", _("(g) Objection to an outcome of solely automated analysis")
+    COMPENSATION = "g2", _("(ğ) Compensation for damage from unlawful processing")
+
+
+# The letter printed for each right in answers and lists ("ç" and "ğ" are Turkish letters).
+APPLICATION_RIGHT_LETTERS = {
+    "a": "a", "b": "b", "c": "c", "c2": "ç", "d": "d", "e": "e", "f": "f", "g": "g", "g2": "ğ",
+}  # fmt: skip
+
+
+class ApplicationChannel(models.TextChoices):
+    """How an application may reach the controller (Communiqué on Application Procedures, Art. 5)."""
+
+    WEB = "web", _("Web form of the controller (software built for applications)")
+    WRITTEN = "written", _("Signed letter (wet ink)")
+    KEP = "kep", _("Registered e-mail (KEP)")
+    E_SIGNATURE = "e_signature", _("Secure electronic signature")
+    MOBILE_SIGNATURE = "mobile_signature", _("Mobile signature")
+    REGISTERED_EMAIL = "registered_email", _("E-mail address registered with the controller")
+
+
+# The controller answers within thirty calendar days of receiving the application, with no
+# pause and no extension (Art. 13(2)); asking the applicant for clarification does not stop it.
+APPLICATION_ANSWER_DAYS = 30
+# The assignee is reminded when this many days are left before the deadline, each once.
+APPLICATION_REMINDER_DAYS_LEFT = (7, 3, 1)
+# Fees (Communiqué Art. 7): free as a rule; above ten pages of answer, one lira per page;
+# on a medium (CD, USB), the medium's cost; refunded if the application arose from the
+# controller's error.
+APPLICATION_FREE_PAGES = 10
+APPLICATION_FEE_PER_PAGE_TRY = 1
+# The applicant may complain to the Board within thirty days of the answer, and in any case
+# within sixty days of the application (Art. 14(1)-(2)).
+BOARD_COMPLAINT_DAYS_AFTER_ANSWER = 30
+BOARD_COMPLAINT_DAYS_AFTER_APPLICATION = 60
+
+
+class Art28Exception(models.TextChoices):
+    """Art. 28(2): cases where the rights of Art. 11 (except compensation) do not apply."""
+
+    CRIME_PREVENTION = (
+        "a",
+        _("Necessary to prevent a crime or for a criminal investigation (Art. 28(2)(a))"),
+    )
+    MADE_PUBLIC = "b", _("Data made public by the data subject (Art. 28(2)(b))")
+    PUBLIC_DUTY = (
+        "c",
+        _(
+            "Necessary for supervisory or regulatory duties or discipline by authorised public bodies (Art. 28(2)(c))"
+        ),
+    )
+    ECONOMIC_INTEREST = (
+        "d",
+        _("Necessary to protect the State's economic and financial interests (Art. 28(2)(ç))"),
+    )

@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("audit/", include("audit.urls")),
     path("requests/", include("requests.urls")),
+    path("basvuru/", include("requests.urls_public")),
     path("subjects/", include("subjects.urls")),
     path("retention/", include("retention.urls")),
     path("transfers/", include("transfers.urls")),

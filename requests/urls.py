@@ -1,9 +1,10 @@
-from django.urls import path
+"""Staff pages of data-subject applications (the controller's portal)."""
 
-from requests import views
+from django.urls import include, path
 
 app_name = "requests"
 
 urlpatterns = [
-    path("", views.index_view, name="index"),
+    path("", include("requests.urls_work")),
+    path("", include("requests.urls_rights")),
 ]

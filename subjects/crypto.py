@@ -226,6 +226,23 @@ class Keyring:
     def unseal(self, sealed: bytes, label: str) -> bytes:
         return _open(self._derived("kvkk-staging"), bytes(sealed), label.encode())
 
+    def seal_bound(self, data: bytes, place: Place, row: object) -> bytes:
+        """Encrypt a controller's record that belongs to no subject (an application's
+        fields), bound to its table, column and row: moved elsewhere, it no longer opens."""
+        return FORMAT + _seal(self._derived("kvkk-records"), data, self._bound_aad(place, row))
+
+    def open_bound(self, sealed: bytes, place: Place, row: object) -> bytes:
+        sealed = bytes(sealed)
+        if sealed[:1] != FORMAT:
+            raise ValueTampered(place, row)
+        try:
+            return _open(self._derived("kvkk-records"), sealed[1:], self._bound_aad(place, row))
+        except InvalidTag as exc:
+            raise ValueTampered(place, row) from exc
+
+    def _bound_aad(self, place: Place, row: object) -> bytes:
+        return f"kvkk|2|{self.schema}|{place.table}|{place.column}|{row}".encode()
+
     def blind_index(self, kind: str, normalized: str) -> bytes:
         """Keyed hash of an identifier: equal inputs match, the value cannot be recovered."""
         return hmac.new(self.index_key, f"{kind}\x1f{normalized}".encode(), hashlib.sha256).digest()

@@ -1,0 +1,3 @@
+"""Identity verification by an electronically signed application (PAdES or CMS)."""
+
+urlpatterns: list = []

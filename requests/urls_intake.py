@@ -1,0 +1,3 @@
+"""The application form, identity verification, and following an application."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Acting on the rights: answers, access packages, corrections, deletions, letters."""
+
+urlpatterns: list = []
