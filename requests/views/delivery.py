@@ -22,6 +22,8 @@ def download_view(request, reference: str, key: str):
     try:
         released, content = download_once(request, application, key)
     except PortalError as exc:
+        if exc.status == 404:
+            raise Http404 from exc
         return HttpResponse(
             str(exc.message), status=exc.status, content_type="text/plain; charset=utf-8"
         )
