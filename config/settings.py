@@ -253,6 +253,23 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT_SECONDS", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"portal@{PORTAL_BASE_DOMAIN}")
 
+# --- Data-subject applications: the public form (requests.intake, requests.throttle) ----
+# Attachments: each at most this size, at most this many on one form.
+INTAKE_ATTACHMENT_MAX_BYTES = env_int("INTAKE_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
+INTAKE_ATTACHMENT_MAX_COUNT = env_int("INTAKE_ATTACHMENT_MAX_COUNT", 5)
+# Rate limits per hour: applications per client address and per identity number, code
+# requests and code checks per address, codes per reference (besides one a minute).
+INTAKE_SUBMITS_PER_IP_HOUR = env_int("INTAKE_SUBMITS_PER_IP_HOUR", 10)
+INTAKE_SUBMITS_PER_IDENTITY_HOUR = env_int("INTAKE_SUBMITS_PER_IDENTITY_HOUR", 3)
+INTAKE_CODES_PER_IP_HOUR = env_int("INTAKE_CODES_PER_IP_HOUR", 20)
+INTAKE_CHECKS_PER_IP_HOUR = env_int("INTAKE_CHECKS_PER_IP_HOUR", 60)
+INTAKE_CODES_PER_HOUR = env_int("INTAKE_CODES_PER_HOUR", 5)
+# Text messages with codes (requests/sms.py). The default hands them to the e-mail relay as
+# <digits>@SMS_EMAIL_GATEWAY_DOMAIN (an operator's e-mail-to-SMS gateway); until that is
+# set, they reach only the relay (the SMTP sink under `make run`), no phone.
+SMS_BACKEND = env_str("SMS_BACKEND", "requests.sms.EmailGatewaySmsBackend")
+SMS_EMAIL_GATEWAY_DOMAIN = env_str("SMS_EMAIL_GATEWAY_DOMAIN", "sms.invalid")
+
 # --- Authentication and sessions -----------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
