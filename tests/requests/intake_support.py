@@ -6,7 +6,7 @@ import re
 import redis
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
+from django.test import Client, TestCase
 from django.urls import reverse
 
 from requests.throttle import CACHE_PREFIX
@@ -62,7 +62,7 @@ def submit(client: Client, data: dict):
 
 
 def code_in(message) -> str:
-    return re.search(r"\b(\d{6})\b", message.body).group(1)
+    return re.search(r": (\d{6})\b", message.body).group(1)
 
 
 def page_text(response) -> str:
@@ -71,3 +71,9 @@ def page_text(response) -> str:
     html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
     html = re.sub(r"BSV-\d{4}-\d{6}", "BSV-REF", html)
     return html
+
+
+def sent_after_commit(client: Client, url: str, data: dict):
+    """POST, then run what waits for the commit (the code's message), as a real commit would."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(url, data)
