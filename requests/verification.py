@@ -31,7 +31,7 @@ from config.errors import PortalError
 from requests.models import Application, ApplicationCode, IdentityMethod
 from requests.services import applicant_of, identity_verified, log
 from requests.sms import sms_send
-from subjects.selectors import subject_decrypt
+from subjects.selectors import subject_identifiers
 
 CODE_MINUTES = 10
 CODE_ATTEMPTS = 5
@@ -80,7 +80,7 @@ def destination_of(application: Application, medium: str, *, request=None) -> tu
     if medium not in MEDIA:
         raise PortalError(UNKNOWN_MEDIUM, field="medium")
     if application.subject_id is not None:
-        held = subject_decrypt(application.subject).identifiers.get(medium, "")
+        held = subject_identifiers(application.subject).get(medium, "")
         log(
             application,
             action=Action.READ,
@@ -157,7 +157,9 @@ def code_send(
     if address:
         text = _message(application, purpose, code)
         reference = application.reference
-        transaction.on_commit(lambda: _deliver(medium, address, text, reference))
+        # robust: a relay that is down is logged; the applicant asks for a new code, and the
+        # page (already decided) does not change with it.
+        transaction.on_commit(lambda: _deliver(medium, address, text, reference), robust=True)
     return row
 
 
