@@ -257,12 +257,15 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"portal@{PORTAL_BASE_DOMAIN}
 # Attachments: each at most this size, at most this many on one form.
 INTAKE_ATTACHMENT_MAX_BYTES = env_int("INTAKE_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
 INTAKE_ATTACHMENT_MAX_COUNT = env_int("INTAKE_ATTACHMENT_MAX_COUNT", 5)
-# Rate limits per hour: applications per client address and per identity number, code
-# requests and code checks per address, codes per reference (besides one a minute).
+# Rate limits per hour: applications per client address and per identity number; code
+# requests and code checks per address and per identity number; codes per reference
+# (besides one a minute).
 INTAKE_SUBMITS_PER_IP_HOUR = env_int("INTAKE_SUBMITS_PER_IP_HOUR", 10)
 INTAKE_SUBMITS_PER_IDENTITY_HOUR = env_int("INTAKE_SUBMITS_PER_IDENTITY_HOUR", 3)
 INTAKE_CODES_PER_IP_HOUR = env_int("INTAKE_CODES_PER_IP_HOUR", 20)
 INTAKE_CHECKS_PER_IP_HOUR = env_int("INTAKE_CHECKS_PER_IP_HOUR", 60)
+INTAKE_CODES_PER_IDENTITY_HOUR = env_int("INTAKE_CODES_PER_IDENTITY_HOUR", 10)
+INTAKE_CHECKS_PER_IDENTITY_HOUR = env_int("INTAKE_CHECKS_PER_IDENTITY_HOUR", 30)
 INTAKE_CODES_PER_HOUR = env_int("INTAKE_CODES_PER_HOUR", 5)
 # Text messages with codes (requests/sms.py). The default hands them to the e-mail relay as
 # <digits>@SMS_EMAIL_GATEWAY_DOMAIN (an operator's e-mail-to-SMS gateway); until that is

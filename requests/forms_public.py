@@ -30,6 +30,7 @@ REPRESENTATIVE_NEEDED = _("Enter the name of the person who applies on the other
 REPRESENTATIVE_CONTACT_NEEDED = _("Enter how we can reach the representative.")
 POA_NEEDED = _("Attach the power of attorney.")
 NATIONALITY_TR = _("Citizens of Türkiye apply with their T.C. identity number.")
+NOT_SENT = _("Your application could not be sent. Leave the hidden field empty and try again.")
 CODE_FORMAT = _("Enter the 6 digits of the code.")
 REFERENCE_FORMAT = _("Enter the reference as written, e.g. BSV-2026-000123.")
 
@@ -167,6 +168,19 @@ class ApplicationForm(AccessibleForm):
         help_text=_("Required when you apply on someone else's behalf. PDF, JPEG or PNG."),
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
     )
+
+    # A field people never see (hidden from sight and from screen readers); programs that
+    # fill in every field give themselves away.
+    website = forms.CharField(
+        label=_("Leave this empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    def clean_website(self) -> str:
+        if self.cleaned_data["website"]:
+            raise ValidationError(NOT_SENT)
+        return ""
 
     def clean_tckn(self) -> str:
         value = self.cleaned_data["tckn"].strip()

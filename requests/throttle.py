@@ -21,12 +21,12 @@ RESEND_TOO_SOON = _(
 RESEND_TOO_MANY = _("Too many codes were asked for. Please try again in an hour.")
 
 
-def _key(scope: str, value: str | bytes) -> str:
-    raw = value if isinstance(value, bytes) else value.encode()
+def _key(scope: str, value: str | bytes | memoryview) -> str:
+    raw = bytes(value) if isinstance(value, bytes | memoryview) else value.encode()
     return f"{CACHE_PREFIX}:{scope}:{hashlib.sha256(raw).hexdigest()[:40]}"
 
 
-def hit(scope: str, value: str | bytes, *, limit: int, seconds: int) -> bool:
+def hit(scope: str, value: str | bytes | memoryview, *, limit: int, seconds: int) -> bool:
     """Count one event; True when it is over ``limit`` within the window of ``seconds``."""
     key = _key(scope, value)
     cache.add(key, 0, seconds)
@@ -38,7 +38,9 @@ def hit(scope: str, value: str | bytes, *, limit: int, seconds: int) -> bool:
     return count > limit
 
 
-def limit(scope: str, value: str | bytes | None, *, per_hour: int, message=TOO_MANY) -> None:
+def limit(
+    scope: str, value: str | bytes | memoryview | None, *, per_hour: int, message=TOO_MANY
+) -> None:
     """Refuse (429) once ``value`` passed ``per_hour`` events of ``scope`` this hour."""
     if value and hit(scope, value, limit=per_hour, seconds=3600):
         raise PortalError(message, code="rate_limited", status=429)

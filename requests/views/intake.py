@@ -146,6 +146,11 @@ def verify_view(request):
                     throttle.limit(
                         "code-ip", _ip(request), per_hour=settings.INTAKE_CODES_PER_IP_HOUR
                     )
+                    throttle.limit(
+                        "code-identity",
+                        application.identity_index,
+                        per_hour=settings.INTAKE_CODES_PER_IDENTITY_HOUR,
+                    )
                     throttle.resend_limit(ApplicationCode.Purpose.VERIFY, application.reference)
                     code_send(
                         application,
@@ -160,6 +165,11 @@ def verify_view(request):
                 if code_form.is_valid():
                     throttle.limit(
                         "check-ip", _ip(request), per_hour=settings.INTAKE_CHECKS_PER_IP_HOUR
+                    )
+                    throttle.limit(
+                        "check-identity",
+                        application.identity_index,
+                        per_hour=settings.INTAKE_CHECKS_PER_IDENTITY_HOUR,
                     )
                     verification_code_check(
                         application,

@@ -338,3 +338,43 @@ def test_a_reference_of_one_controller_is_unknown_on_another_host(acme, globex):
     with tenant_context(globex):
         assert not Application.objects.filter(reference=reference).exists()
     assert stranger.get(reverse("intake:follow_status", args=[reference])).status_code == 302
+
+
+def test_a_filled_hidden_field_gives_a_program_away_and_nothing_is_saved(acme):
+    response = submit(visitor(acme), form_data(website="http://spam.example"))
+    assert response.status_code == 400
+    assert "Başvurunuz gönderilemedi" in response.content.decode()
+    assert _count(acme) == (0, 0)
+
+
+def test_the_language_switch_works_without_logging_in(acme):
+    client = visitor(acme)
+    response = client.post(
+        reverse("accounts:set_language"), {"language": "en", "next": reverse("intake:form")}
+    )
+    assert response.status_code == 302
+    page = client.get(reverse("intake:form")).content.decode()
+    assert 'lang="en"' in page
+    assert "What do you request? (choose one or more)" in page
+
+
+def test_files_already_written_are_removed_when_a_later_one_fails(acme, monkeypatch):
+    from requests import intake
+
+    real_store = intake.document_store
+    calls = []
+
+    def failing_store(application, **kwargs):
+        calls.append(kwargs["name"])
+        if len(calls) == 2:
+            raise OSError("disk full")
+        return real_store(application, **kwargs)
+
+    monkeypatch.setattr(intake, "document_store", failing_store)
+    before = _files_on_disk(acme)
+    data = form_data(attachments=[upload("bir.pdf", PDF), upload("iki.pdf", PDF)])
+    with pytest.raises(OSError):
+        submit(visitor(acme), data)
+    assert calls == ["bir.pdf", "iki.pdf"]
+    assert _count(acme) == (0, 0)
+    assert _files_on_disk(acme) == before

@@ -245,3 +245,14 @@ def test_known_and_unknown_people_see_the_same_pages(acme, known):
         )
     # then every page and status is the same, word for word
     assert pages[0] == pages[1]
+
+
+def test_code_requests_and_checks_are_limited_per_person(acme, known, settings):
+    settings.INTAKE_CHECKS_PER_IDENTITY_HOUR = 1
+    client = _applied(acme, tckn=KNOWN)
+    _send(client)
+    assert _check(client, "000000" if code_in(mail.outbox[0]) != "000000" else "111111").status_code == 400  # fmt: skip
+    # the limit per person is reached before the one per address (60)
+    limited = _check(client, code_in(mail.outbox[0]))
+    assert limited.status_code == 429
+    assert _application(acme).identity_verified_at is None
