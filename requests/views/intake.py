@@ -4,6 +4,8 @@ No log-in (``otp_exempt``). The pages never tell whether a person or a reference
 after an application, and after asking for a follow code, everyone sees the same page.
 """
 
+import time
+
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -48,6 +50,18 @@ FOLLOW_TRIES_KEY = "intake_follow_tries"
 
 REPLY_SAVED = _("Your reply was sent.")
 DOCUMENT_SAVED = _("Your document was added.")
+
+
+def _even_out(started: float) -> None:
+    """Let a code request take at least ``INTAKE_CODE_REQUEST_FLOOR_MS``.
+
+    Known and unknown people (and references) cost different work: reading the register's
+    address, writing a code, handing a message to the relay. Waiting up to a common floor
+    keeps the response time from telling them apart.
+    """
+    remaining = settings.INTAKE_CODE_REQUEST_FLOOR_MS / 1000 - (time.monotonic() - started)
+    if remaining > 0:
+        time.sleep(remaining)
 
 
 def _ip(request) -> str:
@@ -143,6 +157,7 @@ def verify_view(request):
             if action == "send":
                 medium_form = MediumForm(request.POST)
                 if medium_form.is_valid():
+                    started = time.monotonic()
                     throttle.limit(
                         "code-ip", _ip(request), per_hour=settings.INTAKE_CODES_PER_IP_HOUR
                     )
@@ -159,6 +174,7 @@ def verify_view(request):
                         request=request,
                     )
                     request.session[SENT_KEY] = True
+                    _even_out(started)
                     return redirect("intake:verify")
             else:
                 code_form = CodeForm(request.POST)
@@ -210,6 +226,7 @@ def follow_view(request):
         try:
             if form.is_valid():
                 reference = form.cleaned_data["reference"]
+                started = time.monotonic()
                 throttle.limit("code-ip", _ip(request), per_hour=settings.INTAKE_CODES_PER_IP_HOUR)
                 # Counted for every reference typed, known or not, so the limit tells nothing.
                 throttle.resend_limit(ApplicationCode.Purpose.FOLLOW, reference)
@@ -224,6 +241,7 @@ def follow_view(request):
                 request.session[FOLLOW_REFERENCE_KEY] = reference
                 request.session[FOLLOW_ASKED_KEY] = timezone.now().timestamp()
                 request.session[FOLLOW_TRIES_KEY] = 0
+                _even_out(started)
                 return redirect("intake:follow_code")
             status = 400
         except PortalError as exc:

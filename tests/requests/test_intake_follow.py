@@ -41,7 +41,8 @@ HELD_EMAIL = "takip.kisi@ornek.com.tr"
 
 
 @pytest.fixture(autouse=True)
-def _fresh_limits():
+def _fresh_limits(settings):
+    settings.INTAKE_CODE_REQUEST_FLOOR_MS = 0  # the floor has a test of its own (follow)
     throttle_reset()
     yield
     throttle_reset()
@@ -234,3 +235,17 @@ def test_follow_forms_refuse_posts_without_csrf_token(acme, filed):
     assert client.post(reverse("intake:follow_code"), {"code": "123456"}).status_code == 403
     assert client.post(reverse("intake:verify"), {"action": "check", "code": "123456"}).status_code == 403  # fmt: skip
     assert mail.outbox == []
+
+
+def test_code_requests_for_known_and_unknown_references_wait_for_the_same_floor(
+    acme, filed, settings, monkeypatch
+):
+    # a floor far above the work's duration, so both answers wait (the wait is recorded, not slept)
+    settings.INTAKE_CODE_REQUEST_FLOOR_MS = 60_000
+    waits = []
+    monkeypatch.setattr("requests.views.intake.time.sleep", waits.append)
+    _ask_code(visitor(acme, address="203.0.113.81"), filed.reference)
+    _ask_code(visitor(acme, address="203.0.113.82"), "BSV-2026-999997")
+    # each answer was held until the floor: what is left of the 60 s after the work
+    assert len(waits) == 2
+    assert all(50 < wait <= 60 for wait in waits)
