@@ -6,7 +6,7 @@ authenticator keys, so the printed codes keep working.
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -17,6 +17,9 @@ from django_tenants.utils import schema_context, tenant_context
 from faker import Faker
 
 from accounts.models import Role, User
+from config.kvkk import ApplicationChannel
+from requests.models import Application, IdentityMethod
+from requests.services import Identity, application_register, identity_verified
 from retention.models import DestructionRun
 from retention.scan import run_scan
 from retention.services import starter_set_adopt
@@ -58,6 +61,9 @@ DEMO_SUBJECTS = 40
 # The first demo subject of each controller, so that the README's API look-up works as printed.
 DEMO_LOOKUP_NAME = "Ayşe Demir"
 DEMO_LOOKUP_EMAIL = "ayse.demir@example.com.tr"
+# A valid T.C. identity number the demo register holds for Ayşe Demir, to try the public
+# application form with (the code goes to her e-mail address above, in the SMTP sink).
+DEMO_LOOKUP_TCKN = "10000000146"
 DEMO_STAFF = [
     ("admin", Role.CONTROLLER_ADMIN),
     # A second controller admin: a disclosure is authorised by two different people (C9).
@@ -147,6 +153,7 @@ def seed_demo() -> list[DemoLogin]:
             _ensure_register(faker=faker, subjects=DEMO_SUBJECTS)
             _ensure_retention()
             _ensure_api_token(schema=tenant.schema_name)
+            _ensure_applications(faker=faker)
     return logins
 
 
@@ -177,6 +184,48 @@ def _ensure_retention() -> None:
     starter_set_adopt(actor=User.objects.get(username="admin"))
     if not DestructionRun.objects.exists():
         run_scan(kind=DestructionRun.Kind.PERIODIC)
+
+
+def _ensure_applications(*, faker: Faker) -> None:
+    """A few applications in every state of the clock: waiting for identity, in progress
+    with days left, due within days, and overdue; one from a non-web channel."""
+    if Application.objects.exists():
+        return
+    now = timezone.now()
+    officer = User.objects.get(username="officer")
+    admin = User.objects.get(username="admin")
+    specs = [
+        # (days ago received, channel, rights, verified, assignee)
+        (0, ApplicationChannel.WEB, ["a", "b", "c", "c2"], False, None),
+        (12, ApplicationChannel.WEB, ["a", "c2"], True, officer),
+        (27, ApplicationChannel.WRITTEN, ["e", "f"], True, officer),
+        (33, ApplicationChannel.KEP, ["d"], True, None),
+    ]
+    for days_ago, channel, rights, verified, assignee in specs:
+        application = application_register(
+            channel=channel,
+            received_at=now - timedelta(days=days_ago, hours=2),
+            rights=rights,
+            applicant={
+                "first_name": faker.first_name(),
+                "last_name": faker.last_name(),
+                "address": _address(faker),
+                "email": f"{faker.user_name()}@example.com.tr",
+                "phone": faker.numerify("+90 5## ### ## ##"),
+            },
+            identity=Identity(tckn=_tckn(faker)),
+            details="6698 sayılı Kanun'un 11. maddesi uyarınca bilgi talep ediyorum.",
+            actor=None if channel == ApplicationChannel.WEB else admin,
+        )
+        if verified:
+            method = (
+                IdentityMethod.EMAIL_CODE
+                if channel == ApplicationChannel.WEB
+                else IdentityMethod.STAFF_CHECK
+            )
+            application = identity_verified(application, method=method, actor=admin)
+        if assignee is not None:
+            Application.objects.filter(pk=application.pk).update(assignee=assignee)
 
 
 def _ensure_register(*, faker: Faker, subjects: int) -> None:
@@ -239,6 +288,7 @@ def _ensure_register(*, faker: Faker, subjects: int) -> None:
         ]
     records[0]["name"] = DEMO_LOOKUP_NAME
     records[0]["identifiers"]["email"] = DEMO_LOOKUP_EMAIL
+    records[0]["identifiers"]["tckn"] = DEMO_LOOKUP_TCKN
     register_ingest(inputs=records_validate(records=records), actor_label="demo", source="demo")
 
 

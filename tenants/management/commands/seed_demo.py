@@ -18,6 +18,7 @@ class Command(BaseCommand):
         # Imported only now: the demo module needs Faker, which production does not install.
         from tenants.demo import (
             DEMO_LOOKUP_EMAIL,
+            DEMO_LOOKUP_TCKN,
             DEMO_PASSWORD,
             demo_api_token,
             demo_totp_key,
@@ -45,4 +46,11 @@ class Command(BaseCommand):
             f"  curl -H 'Authorization: Token {demo_api_token('acme')}' "
             "-H 'Content-Type: application/json' "
             f"""-d '{{"value": "{DEMO_LOOKUP_EMAIL}"}}' {bases["acme"]}{reverse("api:lookup")}"""
+        )
+        self.stdout.write(
+            "File a data-subject application (no log-in; the code arrives by e-mail):"
+        )
+        self.stdout.write(
+            f"  {bases['acme']}{reverse('intake:form')}  T.C. kimlik no {DEMO_LOOKUP_TCKN}, "
+            "codes in .run/mail/new/"
         )
