@@ -358,9 +358,11 @@ class ESignTrustAnchor(models.Model):
         help_text=_("The CA certificate, from -----BEGIN CERTIFICATE----- to its END line."),
     )
     # SHA-256 of the DER certificate, hex; computed from the PEM, one row per certificate.
-    fingerprint = models.CharField(_("SHA-256 fingerprint"), max_length=64, unique=True)
-    subject = models.CharField(_("subject"), max_length=500)
-    not_after = models.DateTimeField(_("valid until"))
+    fingerprint = models.CharField(
+        _("SHA-256 fingerprint"), max_length=64, unique=True, blank=True, editable=False
+    )
+    subject = models.CharField(_("subject"), max_length=500, blank=True, editable=False)
+    not_after = models.DateTimeField(_("valid until"), blank=True, editable=False)
     is_active = models.BooleanField(_("active"), default=True)
     added_at = models.DateTimeField(_("added at"), auto_now_add=True)
     added_by = models.ForeignKey(
