@@ -2,20 +2,19 @@
 
 from django import forms
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from requests.esign import NOT_SIGNED, document_kind
 
-TOO_LARGE = _("The file is larger than %(megabytes)s MB.")
+TOO_LARGE = _("The file is larger than the limit (%(limit)s).")
 EMPTY = _("The file is empty.")
 
 
 def _read_limited(upload) -> bytes:
     limit = settings.ESIGN_MAX_BYTES
     if upload.size > limit:
-        raise forms.ValidationError(
-            TOO_LARGE % {"megabytes": f"{limit / (1024 * 1024):.0f}"}, code="too_large"
-        )
+        raise forms.ValidationError(TOO_LARGE % {"limit": filesizeformat(limit)}, code="too_large")
     data = upload.read()
     if not data:
         raise forms.ValidationError(EMPTY, code="empty")

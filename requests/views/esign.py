@@ -30,7 +30,8 @@ def esign_verify_view(request):
     context = {"form": form, "available": available}
     if request.method != "POST" or not available:
         return render(request, TEMPLATE, context)
-    if not esign_attempt_allowed(request=request, reference=request.POST.get("reference", "")):
+    reference = request.POST.get("reference", "").strip().upper()[:40]
+    if not esign_attempt_allowed(request=request, reference=reference):
         context["refusal"] = TOO_MANY_ATTEMPTS
         return render(request, TEMPLATE, context, status=429)
     if not form.is_valid():
