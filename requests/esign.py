@@ -64,7 +64,7 @@ from pyhanko_certvalidator import ValidationContext
 from config.client_ip import client_ip
 from config.errors import PortalError
 from requests.models import Application, ApplicationDocument, ApplicationStatus, IdentityMethod
-from requests.services import applicant_of, document_store, identity_verified, log
+from requests.services import applicant_of, document_store, identity_verified, log, role_check
 
 logger = logging.getLogger(__name__)
 
@@ -364,6 +364,8 @@ def esign_check_document(
     actor: Any = None,
     request=None,
     document_name: str = "",
+    content_name: str = "",
+    store_document: bool = True,
 ) -> EsignResult:
     """Verify the applicant's identity by an e-signed application (Communiqué Art. 5(3)).
 
@@ -371,8 +373,11 @@ def esign_check_document(
     by secure electronic or mobile signature. On success the signed document is stored
     (kind "signed") and the application moves on (``identity_verified``); on failure
     nothing is stored, the exact reason goes to the processing log, and ``PortalError``
-    is raised.
+    is raised. Staff who already stored the document with the application pass
+    ``store_document=False``.
     """
+    if actor is not None:
+        role_check(actor)
     tckn = applicant_of(application).get("tckn", "")
     try:
         if application.identity_verified_at is not None or application.status not in (
@@ -392,9 +397,13 @@ def esign_check_document(
             reason=exc.code,
         )
         raise
-    files = [(data, document_name or f"{application.reference}-e-imza.{_extension(data)}")]
-    if detached_content is not None and result.form == "cades":
-        files.append((detached_content, f"{application.reference}-imzali-icerik.bin"))
+    files: list[tuple[bytes, str]] = []
+    if store_document:
+        name = document_name or f"{application.reference}-e-imza.{_extension(data)}"
+        files.append((data, name))
+        if detached_content is not None and result.form == "cades":
+            content_name = content_name or f"{application.reference}-imzali-icerik.bin"
+            files.append((detached_content, content_name))
     stored: list[ApplicationDocument] = []
     try:
         with transaction.atomic():
@@ -490,7 +499,13 @@ def esign_attempt_allowed(*, request, reference: str) -> bool:
 
 
 def esign_verify_public(
-    *, reference: str, data: bytes, detached_content: bytes | None, request
+    *,
+    reference: str,
+    data: bytes,
+    detached_content: bytes | None,
+    request,
+    document_name: str = "",
+    content_name: str = "",
 ) -> tuple[Application, EsignResult]:
     """The applicant's own verification on the public page; ``PortalError(NOT_VERIFIED)``
     for every failure tied to the reference (see ``NOT_VERIFIED``)."""
@@ -503,7 +518,12 @@ def esign_verify_public(
         raise PortalError(NOT_VERIFIED, code="not_verified")
     try:
         result = esign_check_document(
-            application, data, detached_content=detached_content, request=request
+            application,
+            data,
+            detached_content=detached_content,
+            request=request,
+            document_name=document_name,
+            content_name=content_name,
         )
     except PortalError as exc:
         raise PortalError(NOT_VERIFIED, code="not_verified") from exc

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from functools import cache
 from io import BytesIO
 
+from asn1crypto import cms, crl, pem
 from asn1crypto import keys as asn1_keys
-from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -93,6 +93,24 @@ def _issue(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), False
         )
     )
+    if not ca:
+        # Qualified certificates name where their CRL is published; revocation is checked
+        # only for certificates that do (nothing is fetched: the CRL must be embedded).
+        builder = builder.add_extension(
+            x509.CRLDistributionPoints(
+                [
+                    x509.DistributionPoint(
+                        full_name=[
+                            x509.UniformResourceIdentifier("http://crl.test.invalid/sm.crl")
+                        ],
+                        relative_name=None,
+                        reasons=None,
+                        crl_issuer=None,
+                    )
+                ]
+            ),
+            critical=False,
+        )
     certificate = builder.sign(issuer_key, hashes.SHA256())
     chain = (issuer.certificate, *issuer.chain) if issuer else ()
     return Party(key=key, certificate=certificate, chain=chain)
@@ -109,6 +127,7 @@ class TestPKI:
     no_tckn: Party  # a certificate without a serialNumber
     rogue_root: Party  # a CA nobody configured
     untrusted: Party  # the applicant's TCKN, issued by the rogue root
+    revoked: Party  # the applicant, certificate on the intermediate's CRL
 
 
 @cache
@@ -126,6 +145,7 @@ def pki() -> TestPKI:
         no_tckn=_issue(_name(SIGNER_NAME), intermediate, ca=False),
         rogue_root=rogue_root,
         untrusted=_issue(_name(SIGNER_NAME, TCKN), rogue_root, ca=False),
+        revoked=_issue(_name(SIGNER_NAME, TCKN), intermediate, ca=False),
     )
 
 
@@ -198,3 +218,35 @@ def cms_sign(party: Party, content: bytes, *, detached: bool = True, armored: bo
     info = asyncio.run(_signer(party).async_sign_general_data(content, "sha256", detached=detached))
     der = info.dump()
     return pem.armor("PKCS7", der) if armored else der
+
+
+def crl_of(issuer: Party, revoked: list[Party]) -> bytes:
+    """A current CRL (DER) of ``issuer`` listing ``revoked``."""
+    now = dt.datetime.now(dt.UTC)
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(issuer.certificate.subject)
+        .last_update(now - dt.timedelta(hours=1))
+        .next_update(now + dt.timedelta(days=7))
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), False
+        )
+        .add_extension(x509.CRLNumber(1), False)
+    )
+    for party in revoked:
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder()
+            .serial_number(party.certificate.serial_number)
+            .revocation_date(now - dt.timedelta(minutes=30))
+            .build()
+        )
+    return builder.sign(issuer.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+
+def cms_with_crl(signature: bytes, crl_der: bytes) -> bytes:
+    """The CMS with a CRL in its (unsigned) revocation data, as signing software embeds it."""
+    info = cms.ContentInfo.load(signature)
+    info["content"]["crls"] = cms.RevocationInfoChoices(
+        [cms.RevocationInfoChoice(name="crl", value=crl.CertificateList.load(crl_der))]
+    )
+    return info.dump(force=True)

@@ -229,6 +229,25 @@ def test_staff_registering_an_e_signed_application_verify_it_with_the_same_check
         assert ApplicationDocument.objects.filter(application=app).count() == 1
 
 
+def test_staff_who_stored_the_document_already_verify_without_a_second_copy(acme, anchors):
+    with tenant_context(acme):
+        officer = User.objects.get(username="colleague")
+        auditor = User.objects.get(username="auditor")
+        signed = pades_sign(pki().signer)
+        app = application(tckn=TCKN, channel="mobile_signature", actor=officer)
+        services.document_store(app, kind="signed", name="imzali.pdf", content=signed,
+                                content_type="application/pdf", actor=officer)  # fmt: skip
+        with pytest.raises(PortalError) as caught:
+            esign.esign_check_document(app, signed, actor=auditor, store_document=False)
+        assert caught.value.status == 403
+
+        esign.esign_check_document(app, signed, actor=officer, store_document=False)
+
+        app.refresh_from_db()
+        assert app.status == ApplicationStatus.IN_PROGRESS
+        assert ApplicationDocument.objects.filter(application=app).count() == 1
+
+
 def test_a_foreign_applicant_without_tckn_cannot_match_a_signature(acme, anchors):
     with tenant_context(acme):
         app = services.application_register(
@@ -262,3 +281,18 @@ def test_validating_loads_no_network_client_of_the_pypi_requests_package():
     ).stdout.splitlines()
     assert output[0] in ("None", str(ROOT / "requests" / "__init__.py"))
     assert output[1] == "[]"
+
+
+def test_a_certificate_revoked_on_the_embedded_crl_is_refused(anchors):
+    crl = esign_ca.crl_of(pki().intermediate, [pki().revoked])
+    revoked = esign_ca.cms_with_crl(cms_sign(pki().revoked, b"basvuru"), crl)
+    assert _refusal(revoked, content=b"basvuru").message == esign.REVOKED
+
+    # the same CRL, for a certificate it does not list: checked and accepted
+    good = esign_ca.cms_with_crl(cms_sign(pki().signer, b"basvuru"), crl)
+    result = esign.signature_verify(data=good, detached_content=b"basvuru", tckn=TCKN)
+    assert result.revocation == "checked"
+    # nothing is fetched: without embedded revocation data the check is recorded as not made
+    unchecked = cms_sign(pki().revoked, b"basvuru")
+    result = esign.signature_verify(data=unchecked, detached_content=b"basvuru", tckn=TCKN)
+    assert result.revocation == "not_checked"

@@ -151,7 +151,11 @@ def test_a_file_that_is_not_signed_is_refused_next_to_its_field(acme, anchors, s
     settings.ESIGN_MAX_BYTES = 1000
     too_large = _page(acme, app.reference, pades_sign(pki().signer))
 
+    huge = _page(acme, app.reference, pades_sign(pki().signer) + b"%" * 100_000)
+
     assert unsigned.status_code == too_large.status_code == 400
+    assert huge.status_code == 413
+    assert "Dosya sınırdan büyük" in huge.content.decode()
     assert "elektronik imzalı bir belge değil" in unsigned.content.decode()
     assert "Dosya sınırdan büyük (1000\xa0bayt)" in too_large.content.decode()
     with tenant_context(acme):
