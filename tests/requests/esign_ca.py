@@ -20,9 +20,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.writer import PdfFileWriter
 from pyhanko.sign import signers
 from pyhanko.sign.fields import SigSeedSubFilter
+from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from tests.requests.helpers import tckn_make
@@ -250,3 +252,13 @@ def cms_with_crl(signature: bytes, crl_der: bytes) -> bytes:
         [cms.RevocationInfoChoice(name="crl", value=crl.CertificateList.load(crl_der))]
     )
     return info.dump(force=True)
+
+
+def pades_with_crl(signed: bytes, crl_der: bytes) -> bytes:
+    """The signed PDF with a CRL added to its Document Security Store (a later revision)."""
+    buffer = BytesIO(signed)
+    signature = PdfFileReader(BytesIO(signed)).embedded_signatures[0]
+    DocumentSecurityStore.add_dss(
+        buffer, signature.pkcs7_content, crls=[crl.CertificateList.load(crl_der)]
+    )
+    return buffer.getvalue()

@@ -296,3 +296,13 @@ def test_a_certificate_revoked_on_the_embedded_crl_is_refused(anchors):
     unchecked = cms_sign(pki().revoked, b"basvuru")
     result = esign.signature_verify(data=unchecked, detached_content=b"basvuru", tckn=TCKN)
     assert result.revocation == "not_checked"
+
+
+def test_a_pdf_whose_security_store_lists_the_signer_as_revoked_is_refused(anchors):
+    crl = esign_ca.crl_of(pki().intermediate, [pki().revoked])
+    revoked = esign_ca.pades_with_crl(pades_sign(pki().revoked), crl)
+    assert _refusal(revoked).message == esign.REVOKED
+
+    # a CRL added in a later revision is not a change to what was signed
+    good = esign_ca.pades_with_crl(pades_sign(pki().signer), crl)
+    assert esign.signature_verify(data=good, tckn=TCKN).revocation == "checked"
