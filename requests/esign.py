@@ -32,6 +32,8 @@ import contextlib
 import hashlib
 import logging
 import re
+import struct
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,6 +43,7 @@ from typing import Any
 
 from asn1crypto import cms, crl, ocsp, pem
 from asn1crypto import x509 as asn1_x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.storage import default_storage
@@ -67,6 +70,10 @@ from requests.models import Application, ApplicationDocument, ApplicationStatus,
 from requests.services import applicant_of, document_store, identity_verified, log, role_check
 
 logger = logging.getLogger(__name__)
+# pyHanko logs each failed check with the signer's subject (name and TCKN) and a traceback:
+# personal data that must not reach the application logs. Reasons go to the processing log.
+for _name in ("pyhanko", "pyhanko_certvalidator"):
+    logging.getLogger(_name).setLevel(logging.CRITICAL)
 
 NOT_SIGNED = _("The file is not an electronically signed document (PAdES PDF or CMS/.p7s).")
 UNREADABLE = _("The signed document cannot be read; it may be damaged or encrypted.")
@@ -91,6 +98,23 @@ NO_APPLICANT_TCKN = _("The applicant gave no T.C. identity number, so an e-signa
 # serialNumber forms that carry a TCKN: bare digits, TCKN/TR prefixes, ETSI's "IDCTR-".
 _TCKN_IN_SERIAL = re.compile(r"^(?:IDCTR-|TCKN[:\s-]?|TR[:\s-]?)?(\d{11})$", re.IGNORECASE)
 _PEM_CMS_LABELS = {"PKCS7", "CMS"}
+# What the PDF and ASN.1 parsers raise on a malformed or hostile upload (found by mutating
+# signed files): all of them mean "cannot be read", never a server error.
+_MALFORMED = (
+    PdfError,
+    SignatureValidationError,
+    ValueError,
+    TypeError,
+    LookupError,
+    AttributeError,
+    NotImplementedError,
+    OverflowError,
+    RecursionError,
+    zlib.error,
+    struct.error,
+    AssertionError,
+    UnsupportedAlgorithm,
+)
 
 # ``TrustAnchorsProvider`` returns PEM or DER certificates. The platform (tenants) registers
 # one at start-up (tenants.apps), because this app may not import the platform's models.
@@ -171,7 +195,7 @@ def _cms_signed_data(data: bytes) -> cms.SignedData | None:
             return None
         signed_data = info["content"]
         signed_data.native  # noqa: B018 — parse it whole now: asn1crypto parses lazily
-    except (ValueError, TypeError, KeyError):
+    except _MALFORMED:
         return None
     return signed_data
 
@@ -246,28 +270,22 @@ def _judge(status: StandardCMSSignatureStatus) -> None:
 
 
 def _pdf_status(data: bytes, anchors) -> tuple[StandardCMSSignatureStatus, str]:
-    try:
-        reader = PdfFileReader(BytesIO(data), strict=False)
-        if reader.encrypted:
-            raise _refuse(UNREADABLE, "unreadable")
-        signatures = [
-            signature
-            for signature in reader.embedded_signatures
-            if signature.sig_object_type == "/Sig"
-        ]
-        if not signatures:
-            raise _refuse(NOT_SIGNED, "not_signed")
-        # The last signature is the one over the document as uploaded.
-        signature = signatures[-1]
-        crls, ocsps = _revocation_from_dss(reader)
-        more_crls, more_ocsps = _revocation_from_cms(
-            signature.signed_data, signature.signer_info["signed_attrs"]
-        )
-        crls, ocsps = crls + more_crls, ocsps + more_ocsps
-        status = validate_pdf_signature(signature, _context(anchors, crls, ocsps))
-    except (PdfError, SignatureValidationError, ValueError, TypeError, KeyError, IndexError):
-        logger.info("Unreadable signed PDF", exc_info=True)
-        raise _refuse(UNREADABLE, "unreadable") from None
+    reader = PdfFileReader(BytesIO(data), strict=False)
+    if reader.encrypted:
+        raise _refuse(UNREADABLE, "unreadable")
+    signatures = [
+        signature for signature in reader.embedded_signatures if signature.sig_object_type == "/Sig"
+    ]
+    if not signatures:
+        raise _refuse(NOT_SIGNED, "not_signed")
+    # The last signature is the one over the document as uploaded.
+    signature = signatures[-1]
+    crls, ocsps = _revocation_from_dss(reader)
+    more_crls, more_ocsps = _revocation_from_cms(
+        signature.signed_data, signature.signer_info["signed_attrs"]
+    )
+    crls, ocsps = crls + more_crls, ocsps + more_ocsps
+    status = validate_pdf_signature(signature, _context(anchors, crls, ocsps))
     _judge(status)
     whole = status.coverage == SignatureCoverageLevel.ENTIRE_FILE or (
         status.coverage == SignatureCoverageLevel.ENTIRE_REVISION
@@ -281,27 +299,23 @@ def _pdf_status(data: bytes, anchors) -> tuple[StandardCMSSignatureStatus, str]:
 def _cms_status(
     signed_data: cms.SignedData, detached_content: bytes | None, anchors
 ) -> tuple[StandardCMSSignatureStatus, str]:
-    try:
-        signer_infos = signed_data["signer_infos"]
-        if len(signer_infos) != 1:
-            raise _refuse(UNREADABLE, "unreadable")
-        crls, ocsps = _revocation_from_cms(signed_data, signer_infos[0]["signed_attrs"])
-        context = _context(anchors, crls, ocsps)
-        attached = signed_data["encap_content_info"]["content"].native is not None
-        if attached:
-            coroutine = async_validate_cms_signature(
-                signed_data, status_cls=StandardCMSSignatureStatus, validation_context=context
-            )
-        elif detached_content is None:
-            raise _refuse(CONTENT_MISSING, "content_missing")
-        else:
-            coroutine = async_validate_detached_cms(
-                detached_content, signed_data, signer_validation_context=context
-            )
-        status = asyncio.run(coroutine)
-    except (SignatureValidationError, ValueError, TypeError, KeyError, IndexError):
-        logger.info("Unreadable CMS signature", exc_info=True)
-        raise _refuse(UNREADABLE, "unreadable") from None
+    signer_infos = signed_data["signer_infos"]
+    if len(signer_infos) != 1:
+        raise _refuse(UNREADABLE, "unreadable")
+    crls, ocsps = _revocation_from_cms(signed_data, signer_infos[0]["signed_attrs"])
+    context = _context(anchors, crls, ocsps)
+    attached = signed_data["encap_content_info"]["content"].native is not None
+    if attached:
+        coroutine = async_validate_cms_signature(
+            signed_data, status_cls=StandardCMSSignatureStatus, validation_context=context
+        )
+    elif detached_content is None:
+        raise _refuse(CONTENT_MISSING, "content_missing")
+    else:
+        coroutine = async_validate_detached_cms(
+            detached_content, signed_data, signer_validation_context=context
+        )
+    status = asyncio.run(coroutine)
     _judge(status)
     return status, "checked" if (crls or ocsps) else "not_checked"
 
@@ -321,12 +335,16 @@ def signature_verify(
     anchors = trust_anchors()
     if not anchors:
         raise _refuse(NO_ANCHORS, "no_anchors")
-    if kind == "pdf":
-        status, revocation = _pdf_status(data, anchors)
-    else:
-        status, revocation = _cms_status(_cms_signed_data(data), detached_content, anchors)
-    certificate = status.signing_cert
-    held = tckn_in_certificate(certificate)
+    try:
+        if kind == "pdf":
+            status, revocation = _pdf_status(data, anchors)
+        else:
+            status, revocation = _cms_status(_cms_signed_data(data), detached_content, anchors)
+        certificate = status.signing_cert
+        held = tckn_in_certificate(certificate)
+    except _MALFORMED as exc:
+        logger.info("Unreadable signed document (%s)", type(exc).__name__)
+        raise _refuse(UNREADABLE, "unreadable") from None
     if not held:
         raise _refuse(NO_TCKN, "no_tckn")
     if held != tckn:
