@@ -7,12 +7,14 @@ import redis
 from cryptography.hazmat.primitives import hashes
 from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django_tenants.utils import schema_context, tenant_context
 
 from accounts.models import User
 from audit.models import AuditEntry
+from requests.esign import esign_available
 from requests.models import Application, ApplicationDocument, ApplicationStatus
 from tenants.models import ESignTrustAnchor
 from tests.conftest import portal_client
@@ -255,6 +257,29 @@ def test_a_platform_admin_adds_a_trust_anchor_in_the_admin(db):
 
     listing = admin.get(reverse("admin:tenants_esigntrustanchor_changelist", urlconf=PUBLIC))
     assert "Test Kök ESHS" in listing.content.decode()
+    assert esign_available()
+
+    # deactivated (its certificate cannot be edited, only the anchor switched off)
+    change = reverse("admin:tenants_esigntrustanchor_change", args=[anchor.pk], urlconf=PUBLIC)
+    page = admin.post(change, {"name": "Test Kök ESHS", "certificate_pem": pki().other.pem})
+    assert page.status_code == 302
+    anchor.refresh_from_db()
+    assert not anchor.is_active
+    assert anchor.certificate_pem == pki().root.pem.strip()
+    assert not esign_available()
+
+
+def test_the_runtime_role_reads_the_public_trust_anchor_table(db):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_user, has_table_privilege(current_user, %s, 'SELECT'),"
+            " has_table_privilege(current_user, %s, 'SELECT')",
+            [f"public.{ESignTrustAnchor._meta.db_table}",
+             f"public.{ESignTrustAnchor.history.model._meta.db_table}"],
+        )  # fmt: skip
+        user, anchors, history = cursor.fetchone()
+    assert user == django_settings.DB_CREDENTIALS["runtime"]["USER"]
+    assert anchors and history
 
 
 def test_a_controllers_staff_cannot_reach_the_trust_anchor_admin(acme, owner):
