@@ -262,10 +262,10 @@ def _judge(status: StandardCMSSignatureStatus) -> None:
         raise _refuse(EXPIRED, "expired")
     if status.revoked:
         raise _refuse(REVOKED, "revoked")
+    usage = certificate.key_usage_value
+    if usage is not None and "non_repudiation" not in usage.native:
+        raise _refuse(KEY_USAGE, "key_usage")
     if not status.trusted:
-        indication = getattr(status.trust_problem_indic, "name", "")
-        if status.validation_path is not None and "CONSTRAINTS" in indication:
-            raise _refuse(KEY_USAGE, "key_usage")
         raise _refuse(UNTRUSTED, "untrusted")
 
 
@@ -396,7 +396,7 @@ def esign_check_document(
     """
     if actor is not None:
         role_check(actor)
-    tckn = applicant_of(application).get("tckn", "")
+    tckn = (applicant_of(application).get("tckn") or "").strip()
     try:
         if application.identity_verified_at is not None or application.status not in (
             AWAITING_IDENTITY

@@ -130,6 +130,7 @@ class TestPKI:
     rogue_root: Party  # a CA nobody configured
     untrusted: Party  # the applicant's TCKN, issued by the rogue root
     revoked: Party  # the applicant, certificate on the intermediate's CRL
+    not_for_signing: Party  # the applicant, a certificate without non-repudiation
 
 
 @cache
@@ -148,6 +149,7 @@ def pki() -> TestPKI:
         rogue_root=rogue_root,
         untrusted=_issue(_name(SIGNER_NAME, TCKN), rogue_root, ca=False),
         revoked=_issue(_name(SIGNER_NAME, TCKN), intermediate, ca=False),
+        not_for_signing=_issue(_name(SIGNER_NAME, TCKN), intermediate, ca=False, signing=False),
     )
 
 

@@ -180,6 +180,10 @@ def test_an_expired_certificate_is_refused(anchors):
     assert _refusal(pades_sign(pki().expired)).message == esign.EXPIRED
 
 
+def test_a_certificate_not_meant_for_signatures_is_refused(anchors):
+    assert _refusal(pades_sign(pki().not_for_signing)).message == esign.KEY_USAGE
+
+
 def test_a_certificate_without_a_tckn_is_refused(anchors):
     assert _refusal(pades_sign(pki().no_tckn)).message == esign.NO_TCKN
 
