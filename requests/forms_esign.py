@@ -22,11 +22,13 @@ def _read_limited(upload) -> bytes:
 
 
 class EsignVerifyForm(forms.Form):
+    """Rendered by templates/requests/esign/fragment_fields.html (labels, help and errors
+    tied to their inputs for screen readers)."""
+
     reference = forms.CharField(
         label=_("Application reference"),
         max_length=20,
         help_text=_("As given when you filed the application, e.g. BSV-2026-000123."),
-        widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}),
     )
     signed_file = forms.FileField(
         label=_("Signed document"),
@@ -34,15 +36,11 @@ class EsignVerifyForm(forms.Form):
             "A PDF signed with your secure electronic or mobile signature (PAdES), or a "
             "signature file (.p7s)."
         ),
-        widget=forms.ClearableFileInput(
-            attrs={"class": "form-control", "accept": ".pdf,.p7s,.p7m,application/pdf"}
-        ),
     )
     signed_content = forms.FileField(
         label=_("Signed file (only with a .p7s)"),
         required=False,
         help_text=_("The file the .p7s signature was made over, if it is not inside it."),
-        widget=forms.ClearableFileInput(attrs={"class": "form-control"}),
     )
 
     def clean_reference(self) -> str:

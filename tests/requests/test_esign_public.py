@@ -158,7 +158,11 @@ def test_a_file_that_is_not_signed_is_refused_next_to_its_field(acme, anchors, s
     assert unsigned.status_code == too_large.status_code == 400
     assert huge.status_code == 413
     assert "Dosya sınırdan büyük" in huge.content.decode()
-    assert "elektronik imzalı bir belge değil" in unsigned.content.decode()
+    text = unsigned.content.decode()
+    assert "elektronik imzalı bir belge değil" in text
+    # the message is tied to its input for screen readers
+    assert 'aria-describedby="id_signed_file-help id_signed_file-error" aria-invalid="true"' in text
+    assert 'id="id_signed_file-error"' in text
     assert "Dosya sınırdan büyük (1000\xa0bayt)" in too_large.content.decode()
     with tenant_context(acme):
         assert not ApplicationDocument.objects.filter(application=app).exists()
