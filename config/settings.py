@@ -367,6 +367,17 @@ PORTAL_BACKUP_RETENTION_DAYS = env_int("PORTAL_BACKUP_RETENTION_DAYS", 35)
 if PORTAL_BACKUP_RETENTION_DAYS < 0:
     raise ImproperlyConfigured("PORTAL_BACKUP_RETENTION_DAYS must be 0 or more days.")
 
+# --- E-signed applications (requests/esign.py) -------------------------------------
+# Trust anchors for PAdES/CAdES identity checks come from the platform admin (tenants'
+# ESignTrustAnchor); this optional PEM bundle adds more, e.g. a development test CA.
+ESIGN_TRUST_ANCHORS_FILE = env_str("ESIGN_TRUST_ANCHORS_FILE", "")
+# Largest signed file (and largest detached signed content) the intake accepts.
+ESIGN_MAX_BYTES = env_int("ESIGN_MAX_BYTES", 5 * 1024 * 1024)
+# Attempts per client address, and per reference, in a fixed window (cache counters).
+ESIGN_ATTEMPTS_PER_ADDRESS = env_int("ESIGN_ATTEMPTS_PER_ADDRESS", 10)
+ESIGN_ATTEMPTS_PER_REFERENCE = env_int("ESIGN_ATTEMPTS_PER_REFERENCE", 5)
+ESIGN_ATTEMPT_WINDOW = timedelta(minutes=env_int("ESIGN_ATTEMPT_WINDOW_MINUTES", 60))
+
 # --- REST API ------------------------------------------------------------------------
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 5 * 1024 * 1024)
 # An interaction's attachment travels base64-encoded in a JSON body (4 bytes for every 3), so

@@ -19,6 +19,7 @@ from tenants.forms import ProvisionForm
 from tenants.models import (
     DestructionCertificate,
     Domain,
+    ESignTrustAnchor,
     ProcessorBreach,
     Tenant,
     Undertaking,
@@ -355,3 +356,34 @@ class ProcessorBreachAdmin(admin.ModelAdmin):
             % {"count": len(queued)},
             messages.SUCCESS,
         )
+
+
+@admin.register(ESignTrustAnchor)
+class ESignTrustAnchorAdmin(HistoryAdmin):
+    """Certificate authorities whose e-signatures prove an applicant's identity
+    (requests.esign). The fingerprint, subject and expiry are read from the PEM."""
+
+    list_display = ["name", "subject", "not_after", "is_active", "added_at", "added_by"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "subject", "fingerprint"]
+    fields = [
+        "name",
+        "certificate_pem",
+        "is_active",
+        "fingerprint",
+        "subject",
+        "not_after",
+        "added_at",
+        "added_by",
+    ]
+    readonly_fields = ["fingerprint", "subject", "not_after", "added_at", "added_by"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None:  # the certificate is what was trusted: replace, never edit it
+            return [*self.readonly_fields, "certificate_pem"]
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.added_by = request.user
+        super().save_model(request, obj, form, change)

@@ -10,6 +10,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -17,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
 
 from audit.history import History
+from tenants.esign_anchors import anchor_certificate_read
 from tenants.validators import validate_kep_address, validate_mersis, validate_vkn
 
 SLUG_VALIDATOR = RegexValidator(
@@ -336,3 +338,60 @@ class ProcessorBreachNotification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.breach} → {self.tenant}"
+
+
+ANCHOR_DUPLICATE = _("This certificate is already a trust anchor.")
+
+
+class ESignTrustAnchor(models.Model):
+    """A certificate authority whose e-signatures the platform accepts (güvenilir kök).
+
+    Data subjects may prove their identity with an application signed by a secure
+    electronic or mobile signature (requests.esign); the signer's chain must end at one of
+    the active anchors here. Platform admins add the authorities' root or intermediate
+    certificates (for Türkiye, the ones approved by the BTK for qualified certificates).
+    """
+
+    name = models.CharField(_("name"), max_length=200)
+    certificate_pem = models.TextField(
+        _("certificate (PEM)"),
+        help_text=_("The CA certificate, from -----BEGIN CERTIFICATE----- to its END line."),
+    )
+    # SHA-256 of the DER certificate, hex; computed from the PEM, one row per certificate.
+    fingerprint = models.CharField(
+        _("SHA-256 fingerprint"), max_length=64, unique=True, blank=True, editable=False
+    )
+    subject = models.CharField(_("subject"), max_length=500, blank=True, editable=False)
+    not_after = models.DateTimeField(_("valid until"), blank=True, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    added_at = models.DateTimeField(_("added at"), auto_now_add=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("added by"),
+    )
+    history = History()
+
+    class Meta:
+        verbose_name = _("e-signature trust anchor")
+        verbose_name_plural = _("e-signature trust anchors")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        facts = anchor_certificate_read(self.certificate_pem)
+        # The admin form leaves the computed fingerprint out of its unique check: do it here.
+        if (
+            ESignTrustAnchor.objects.exclude(pk=self.pk)
+            .filter(fingerprint=facts.fingerprint)
+            .exists()
+        ):
+            raise ValidationError({"certificate_pem": ANCHOR_DUPLICATE})
+        self.fingerprint = facts.fingerprint
+        self.subject = facts.subject
+        self.not_after = facts.not_after

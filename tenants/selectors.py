@@ -1,8 +1,9 @@
 from django.db.models import QuerySet
 from django.utils import timezone
+from django_tenants.utils import schema_context
 
 from accounts.models import User
-from tenants.models import Tenant, Undertaking, UndertakingVersion
+from tenants.models import ESignTrustAnchor, Tenant, Undertaking, UndertakingVersion
 
 
 def operational_tenants() -> QuerySet[Tenant]:
@@ -30,3 +31,16 @@ def user_has_current_undertaking(user: User) -> bool:
     if current is None:
         return True
     return Undertaking.objects.filter(user_id=user.pk, version=current).exists()
+
+
+def esign_trust_anchors_active() -> list[str]:
+    """PEM certificates of the active e-signature trust anchors, for requests.esign.
+
+    The table lives in the public schema; the provider is called on a controller's host.
+    """
+    with schema_context("public"):
+        return list(
+            ESignTrustAnchor.objects.filter(is_active=True)
+            .order_by("pk")
+            .values_list("certificate_pem", flat=True)
+        )
