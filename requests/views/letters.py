@@ -13,6 +13,7 @@ from config.errors import PortalError
 from requests import letters
 from requests.forms_rights import ComposeForm, LetterheadForm, LetterTemplateForm
 from requests.models import AnswerLetter, Application, LetterTemplate, Outcome
+from requests.views.rights import finished_refresh
 
 
 def _application(pk: int) -> Application:
@@ -64,7 +65,8 @@ def compose_view(request, pk: int):
 @role_required(*ANY_ROLE)
 def letter_status_view(request, pk: int):
     letter = _letter(pk)
-    return render(request, "requests/rights/fragment_letter_status.html", {"letter": letter})
+    response = render(request, "requests/rights/fragment_letter_status.html", {"letter": letter})
+    return finished_refresh(request, response, letter.status)
 
 
 @role_required(*ANY_ROLE)

@@ -50,6 +50,13 @@ def _granted(request, key: str) -> bool:
     return request.session.get(GRANT_SESSION_KEY, {}).get(key, 0) > time.time()
 
 
+def finished_refresh(request, response, status: str):
+    """A polled job that has finished: the whole page reloads, with the job's actions."""
+    if request.headers.get("HX-Request") and status not in ("queued", "running"):
+        response["HX-Refresh"] = "true"
+    return response
+
+
 def _application(pk: int) -> Application:
     return get_object_or_404(Application.objects.select_related("subject", "deletion_run"), pk=pk)
 
@@ -173,7 +180,8 @@ def package_retry_view(request, pk: int):
 @role_required(*ANY_ROLE)
 def package_status_view(request, pk: int):
     item = _package(pk)
-    return render(request, "requests/rights/fragment_package_status.html", {"package": item})
+    response = render(request, "requests/rights/fragment_package_status.html", {"package": item})
+    return finished_refresh(request, response, item.status)
 
 
 def _review_context(request, item: AccessPackage, form=None) -> dict:
