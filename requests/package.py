@@ -38,6 +38,7 @@ from requests.answers import act_check, subject_for_answer
 from requests.crypto import open_json, seal_file, seal_json
 from requests.models import AccessPackage, Application, JobStatus
 from requests.services import log, role_check
+from subjects.models import IdentifierKind
 from subjects.selectors import subject_decrypt
 
 logger = logging.getLogger(__name__)
@@ -222,12 +223,41 @@ def _csv(content: dict[str, Any]) -> bytes:
     return ("\ufeff" + text.getvalue()).encode()  # a BOM, so spreadsheets read UTF-8
 
 
+ACTOR_LABELS = {
+    "staff": _("An employee of the controller"),
+    "system": _("The controller's system"),
+    "api": _("The controller's system (API)"),
+    "applicant": _("You (the applicant)"),
+}
+
+
+def content_readable(content: dict[str, Any]) -> dict[str, Any]:
+    """Labels for the PDF: identifier kinds, actions and actors in words."""
+    identifiers = content.get("subject", {}).get("identifiers", {})
+    return {
+        "identifiers": [
+            (IdentifierKind(kind).label if kind in IdentifierKind.values else kind, value)
+            for kind, value in identifiers.items()
+        ],
+        "processing": [
+            {
+                **act,
+                "action_label": Action(act["action"]).label
+                if act["action"] in Action.values
+                else act["action"],
+                "actor_label": ACTOR_LABELS.get(act["actor"], act["actor"]),
+            }
+            for act in content.get("processing", [])
+        ],
+    }
+
+
 def _pdf(application: Application, content: dict[str, Any]) -> tuple[bytes, int]:
     with translation.override("tr"):
         html = render_to_string(
             "requests/rights/package_pdf.html",
             {"content": content, "application": application, "base_css": BASE_CSS,
-             "tenant": getattr(connection, "tenant", None)},
+             "tenant": getattr(connection, "tenant", None), "readable": content_readable(content)},
         )  # fmt: skip
     return html_to_pdf_paged(html)
 

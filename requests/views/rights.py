@@ -193,6 +193,7 @@ def _review_context(request, item: AccessPackage, form=None) -> dict:
         "application": item.application,
         "granted": granted,
         "content": content,
+        "readable": package.content_readable(content) if content else None,
         "can_act": _can_act(request) and item.status == "ready",
         "form": form
         or RedactionForm(paths=[(path, f"{path}: {value[:60]}") for path, value in paths]),

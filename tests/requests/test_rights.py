@@ -469,3 +469,40 @@ def test_every_template_kind_has_a_turkish_default_the_controller_can_edit(acme)
         w = world()
         draft = letters.letter_draft(w.application, outcome="accepted", actor=w.officer)
         assert draft.startswith("Merhaba Ayşe Yılmaz")
+
+
+def test_a_failed_letter_shows_why_and_can_be_retried(acme, sent_tasks, monkeypatch):
+    with tenant_context(acme):
+        w = world()
+        letter = letters.letter_compose(
+            w.application, outcome="accepted", body="Kabul.", actor=w.officer
+        )
+
+        def broken(html):
+            raise OSError("no fonts")
+
+        monkeypatch.setattr(letters, "html_to_pdf_paged", broken)
+        assert letters.letter_render(letter_id=letter.pk) == JobStatus.FAILED
+        letter.refresh_from_db()
+        assert letter.status == JobStatus.FAILED and letter.failure == "OSError: no fonts"
+        assert letter.path == ""
+        with pytest.raises(PortalError):
+            letters.letter_release(letter, actor=w.officer)
+
+        monkeypatch.undo()
+        letters.letter_retry(letter, w.officer)
+        letter.refresh_from_db()
+        assert letter.status == JobStatus.QUEUED and letter.failure == ""
+        assert letters.letter_render(letter_id=letter.pk) == JobStatus.READY
+
+
+def test_the_package_pdf_names_identifiers_and_actors_in_turkish(acme, sent_tasks):
+    with tenant_context(acme):
+        w = world()
+        built = package.package_request(w.application, actor=w.officer)
+        package.package_build(package_id=built.pk)
+        built.refresh_from_db()
+        text = " ".join(pdf_text(stored(built, built.files["pdf"]["path"])).split())
+        assert "T.C. kimlik numarası" in text or "T.C. Kimlik" in text
+        assert "Veri sorumlusunun bir çalışanı" in text
+        assert "colleague" not in text  # staff are named by role only

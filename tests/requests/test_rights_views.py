@@ -238,3 +238,17 @@ def test_the_controller_admin_edits_templates_and_letterhead_the_officer_does_no
     with tenant_context(acme):
         assert Letterhead.objects.get().kep == "acme@hs01.kep.tr"
         assert LetterTemplate.objects.get(kind="accepted").subject_line != "X"
+
+
+def test_the_fee_form_records_the_medium_and_the_refund_shows(acme, colleague):
+    with tenant_context(acme):
+        w = world()
+    pk = w.application.pk
+    wrong = colleague.post(_url(acme, "requests:fee", pk), {"medium_cost": "-5"})
+    assert wrong.status_code == 400 and 'class="invalid-feedback d-block"' in wrong.content.decode()
+    assert colleague.post(_url(acme, "requests:fee", pk), {"medium_cost": "15"}).status_code == 302
+    page = colleague.get(_url(acme, "requests:rights", pk)).content.decode()
+    assert 'id="fee-due">15,00 TL<' in page
+    colleague.post(_url(acme, "requests:controller_error", pk))
+    page = colleague.get(_url(acme, "requests:rights", pk)).content.decode()
+    assert 'id="fee-due">0,00 TL<' in page
