@@ -243,10 +243,19 @@ def _holds_keeping(application, subject, items) -> list[LegalHold]:
     return found
 
 
+def _application_entries(application: Application, event: str):
+    """The application's own entries of one event in the processing log, found along the
+    subject index when the application names a subject (the log is large)."""
+    entries = AuditEntry.objects.filter(
+        object_type=Application._meta.label, object_id=str(application.pk), detail__event=event
+    )
+    if application.subject_id is not None:
+        entries = entries.filter(subject_ref=str(application.subject.uuid))
+    return entries
+
+
 def _deletion_logged(application: Application) -> bool:
-    return AuditEntry.objects.filter(
-        detail__event="deletion_executed", detail__reference=application.reference
-    ).exists()
+    return _application_entries(application, "deletion_executed").exists()
 
 
 # --- (f) recipients --------------------------------------------------------------------------
@@ -334,9 +343,10 @@ def claim_decide(
 def claim_decisions(application: Application) -> dict[str, dict[str, Any]]:
     """The latest decision per right (g, ğ): {"g": {"decision", "reasons", "at"}}."""
     decisions: dict[str, dict[str, Any]] = {}
-    entries = AuditEntry.objects.filter(
-        detail__event="claim_decided", detail__reference=application.reference
-    ).order_by("id")
+    if not set(application.rights) & {ApplicationRight.OBJECT_AUTOMATED,
+                                      ApplicationRight.COMPENSATION}:  # fmt: skip
+        return decisions
+    entries = _application_entries(application, "claim_decided").order_by("id")
     for entry in entries:
         decisions[entry.detail["right"]] = {
             "decision": entry.detail["decision"],

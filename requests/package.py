@@ -27,6 +27,7 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
@@ -217,7 +218,8 @@ def text_fields(content: dict[str, Any]) -> list[tuple[str, str]]:
 def _csv(content: dict[str, Any]) -> bytes:
     text = io.StringIO()
     writer = csv.writer(text)
-    writer.writerow(["alan", "değer"])
+    with translation.override("tr"):
+        writer.writerow([gettext("field"), gettext("value")])
     for path, value in _leaves(content):
         writer.writerow([path, "" if value is None else value])
     return ("\ufeff" + text.getvalue()).encode()  # a BOM, so spreadsheets read UTF-8
