@@ -195,6 +195,9 @@ def _rule_entry(rule: RetentionRule) -> dict[str, Any]:
 
 def deletion_summary(application: Application) -> dict[str, Any]:
     """What the deletion ended and what it kept, and why (for the page and the answer)."""
+    application = Application.objects.select_related("deletion_run", "subject").get(
+        pk=application.pk
+    )
     run = application.deletion_run
     summary: dict[str, Any] = {
         "executed": run is not None or _deletion_logged(application),

@@ -207,8 +207,12 @@ def test_deletion_runs_through_the_retention_engine_and_names_what_it_kept(acme)
         assert [h["reason"] for h in summary["kept_by_hold"]] == [
             "İstanbul 3. Tüketici Mahkemesi 2026/41 sayılı dava"
         ]
-        text = letters.generated_content(w.application, actor=w.officer)
+        stale = w.application.__class__.objects.get(pk=w.application.pk)
+        stale.deletion_run = None  # as a page loaded before the deletion holds it
+        text = letters.generated_content(stale, actor=w.officer)
         assert TTK in text and "2026/41 sayılı dava" in text
+        assert f"imha tutanağı no. {run.minutes.seq}" in text or f"no. {run.minutes.seq}" in text
+        assert "1 kayıt imha edilmiş" in text
         assert w.recipients[0].name in text  # (f) the recipients notified
         # and the recipients get a deletion notice each
         assert (

@@ -235,9 +235,16 @@ def test_the_controller_admin_edits_templates_and_letterhead_the_officer_does_no
     bad = owner.post(url, {"kind": "letterhead", "name": "", "kep": "not-an-address"})
     assert bad.status_code == 400
     colleague.post(url, {"kind": "accepted", "accepted-subject_line": "X", "accepted-body": "Y"})
+    edited = owner.post(
+        url,
+        {"kind": "rejected", "rejected-subject_line": "Başvurunuz hk.",
+         "rejected-body": "Sayın {ad_soyad}, gerekçeler: {gerekceler}"},
+    )  # fmt: skip
+    assert edited.status_code == 302
     with tenant_context(acme):
         assert Letterhead.objects.get().kep == "acme@hs01.kep.tr"
         assert LetterTemplate.objects.get(kind="accepted").subject_line != "X"
+        assert LetterTemplate.objects.get(kind="rejected").subject_line == "Başvurunuz hk."
 
 
 def test_the_fee_form_records_the_medium_and_the_refund_shows(acme, colleague):
