@@ -192,6 +192,12 @@ def template_kind(application: Application, outcome: str) -> str:
 
 def generated_content(application: Application, *, actor=None, request=None) -> str:
     """The Turkish text of what was done for each right asked (a-ç, d, e, f, g, ğ)."""
+    # Labels (legal bases, units, kinds) are taken in Turkish whatever the staff's language.
+    with translation.override("tr"):
+        return _generated_content(application, actor=actor, request=request)
+
+
+def _generated_content(application: Application, *, actor, request) -> str:
     rights = set(application.rights)
     context: dict[str, Any] = {"application": application}
     if rights & {"a", "b", "c", "c2"}:
@@ -204,11 +210,10 @@ def generated_content(application: Application, *, actor=None, request=None) -> 
         application.recipient_notices.select_related("recipient").order_by("recipient__name")
     )
     context["claims"] = actions.claim_decisions(application)
-    with translation.override("tr"):
-        parts = []
-        if "answer" in context:
-            parts.append(answers.answer_text(context["answer"]))
-        parts.append(render_to_string("requests/rights/letter_content.txt", context).strip())
+    parts = []
+    if "answer" in context:
+        parts.append(answers.answer_text(context["answer"]))
+    parts.append(render_to_string("requests/rights/letter_content.txt", context).strip())
     return "\n\n".join(part for part in parts if part)
 
 

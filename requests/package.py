@@ -325,7 +325,8 @@ def package_build(*, package_id: int) -> str:
     files: dict[str, Any] = {}
     try:
         with transaction.atomic():
-            content = content_collect(application)
+            with translation.override("tr"):  # labels in the package are Turkish
+                content = content_collect(application)
             seal_json(package, "content_enc", content)
             files = _files_render(package, content)
             package.files = files

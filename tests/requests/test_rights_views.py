@@ -259,3 +259,16 @@ def test_the_fee_form_records_the_medium_and_the_refund_shows(acme, colleague):
     colleague.post(_url(acme, "requests:controller_error", pk))
     page = colleague.get(_url(acme, "requests:rights", pk)).content.decode()
     assert 'id="fee-due">0,00 TL<' in page
+
+
+def test_the_draft_is_turkish_even_for_staff_reading_english(acme, colleague):
+    with tenant_context(acme):
+        w = world()
+    colleague.post(_url(acme, "accounts:set_language"), {"language": "en", "next": "/"})
+    draft = colleague.get(
+        _url(acme, "requests:letter_compose", w.application.pk) + "?outcome=accepted"
+    )
+    assert "Text of the letter" in draft.content.decode()  # the page speaks English
+    body = draft.context["form"].initial["body"]
+    assert "Sözleşmenin kurulması" in body or "md. 5(2)" in body
+    assert "Necessary for a contract" not in body and "Recipients abroad" not in body
