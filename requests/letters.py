@@ -47,9 +47,11 @@ from requests.models import (
     Letterhead,
     LetterTemplate,
     Outcome,
+    RecipientNotice,
 )
 from requests.package import package_pdf_pages
 from requests.services import applicant_of, local_date, log, role_check, status_change
+from transfers.selectors import subject_recipients
 
 REJECTION_WITHOUT_REASONS = _("A rejection must give its reasons; the applicant will read them.")
 OUTCOME_INVALID = _("Choose the outcome of the application.")
@@ -456,3 +458,31 @@ def answer_ready_mail_send(*, application_id: int) -> int:
     sent = send_mail(subject=subject, message=message, from_email=None, recipient_list=[address])
     log(application, event="answer_ready_mailed", actor_label="worker")
     return sent
+
+
+# --- The notice to a recipient (f) -----------------------------------------------------------
+
+
+def notice_pdf(notice: RecipientNotice, *, actor, request=None) -> bytes:
+    """The printable notice of a correction or deletion to one recipient (Art. 11(1)(f)):
+    the applicant as they named themselves, the categories the recipient received, and
+    what was done; sent by post (the recipient register holds no address for mail)."""
+    application = notice.application
+    answers.act_check(application, actor)
+    applicant = applicant_of(application)
+    categories: list[str] = []
+    if application.subject_id is not None:
+        for row in subject_recipients(subject=application.subject):
+            if row["recipient"].pk == notice.recipient_id:
+                categories.extend(name for name in row["categories"] if name not in categories)
+    with translation.override("tr"):
+        html = render_to_string(
+            "requests/rights/notice_pdf.html",
+            {"notice": notice, "application": application, "applicant": applicant,
+             "categories": categories, "letterhead": letterhead_get(),
+             "today": timezone.localdate(), "base_css": BASE_CSS},
+        )  # fmt: skip
+    data, _pages = html_to_pdf_paged(html)
+    log(application, action=Action.EXPORT, event="recipient_notice_printed", actor=actor,
+        request=request, recipient=notice.recipient_id, kind=notice.kind)  # fmt: skip
+    return data

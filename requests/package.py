@@ -27,8 +27,8 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from accounts.models import Role
 from audit.models import Action, AuditEntry
@@ -219,7 +219,7 @@ def _csv(content: dict[str, Any]) -> bytes:
     text = io.StringIO()
     writer = csv.writer(text)
     with translation.override("tr"):
-        writer.writerow([gettext("field"), gettext("value")])
+        writer.writerow([pgettext("CSV column", "field"), pgettext("CSV column", "value")])
     for path, value in _leaves(content):
         writer.writerow([path, "" if value is None else value])
     return ("\ufeff" + text.getvalue()).encode()  # a BOM, so spreadsheets read UTF-8

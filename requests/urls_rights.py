@@ -21,6 +21,7 @@ urlpatterns = [
     path("paket/<int:pk>/yayinla/", rights.package_release_view, name="package_release"),
     path("bildirim/<int:pk>/gonderildi/", rights.notice_sent_view, name="notice_sent"),
     path("bildirim/<int:pk>/teyit/", rights.notice_ack_view, name="notice_ack"),
+    path("bildirim/<int:pk>/yazi/", letters.notice_pdf_view, name="notice_pdf"),
     path("<int:pk>/cevap-yazisi/", letters.compose_view, name="letter_compose"),
     path("yazi/<int:pk>/", letters.letter_pdf_view, name="letter_pdf"),
     path("yazi/<int:pk>/durum/", letters.letter_status_view, name="letter_status"),

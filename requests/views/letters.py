@@ -12,7 +12,7 @@ from accounts.models import Role
 from config.errors import PortalError
 from requests import letters
 from requests.forms_rights import ComposeForm, LetterheadForm, LetterTemplateForm
-from requests.models import AnswerLetter, Application, LetterTemplate, Outcome
+from requests.models import AnswerLetter, Application, LetterTemplate, Outcome, RecipientNotice
 from requests.views.rights import finished_refresh
 
 
@@ -159,3 +159,20 @@ def templates_view(request):
          "can_edit": can_edit, "placeholders": letters.PLACEHOLDERS},
         status=status,
     )  # fmt: skip
+
+
+@role_required(*ANY_ROLE)
+def notice_pdf_view(request, pk: int):
+    notice = get_object_or_404(
+        RecipientNotice.objects.select_related("application", "recipient"), pk=pk
+    )
+    try:
+        data = letters.notice_pdf(notice, actor=request.user, request=request)
+    except PortalError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("requests:rights", notice.application_id)
+    response = HttpResponse(data, content_type="application/pdf")
+    name = f"{notice.application.reference}-bildirim-{notice.pk}.pdf"
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    response["Cache-Control"] = "no-store"
+    return response

@@ -22,6 +22,7 @@ from requests.models import (
 from retention.models import DestructionRun
 from subjects.models import PersonalDataItem
 from tests.requests.rights_setup import world
+from tests.requests.test_rights import pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -272,3 +273,25 @@ def test_the_draft_is_turkish_even_for_staff_reading_english(acme, colleague):
     body = draft.context["form"].initial["body"]
     assert "Sözleşmenin kurulması" in body or "md. 5(2)" in body
     assert "Necessary for a contract" not in body and "Recipients abroad" not in body
+
+
+def test_a_notice_for_the_post_names_the_recipient_the_applicant_and_the_categories(
+    acme, colleague, auditor
+):
+    with tenant_context(acme):
+        w = world(rights=("d", "f"))
+        contact = PersonalDataItem.objects.get(subject=w.subject, category__code="contact")
+    colleague.post(_url(acme, "requests:answer_open", w.application.pk))
+    colleague.post(
+        _url(acme, "requests:correction", w.application.pk), {"item": contact.pk, "value": "Yeni"}
+    )
+    with tenant_context(acme):
+        notice = RecipientNotice.objects.filter(application=w.application).first()
+    url = _url(acme, "requests:notice_pdf", notice.pk)
+    assert url in colleague.get(_url(acme, "requests:rights", w.application.pk)).content.decode()
+    response = colleague.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    text = " ".join(pdf_text(response.content).split())
+    assert notice.recipient.name in text and "Ayşe Yılmaz" in text
+    assert "11(1)(f)" in text and "İletişim" in text and w.application.reference in text
+    assert auditor.get(url).status_code == 302  # the auditor does not send notices
