@@ -11,6 +11,7 @@ import shutil
 
 import pytest
 from django.db import connection
+from django.urls import reverse
 from django_otp.oath import totp
 from django_tenants.utils import tenant_context
 
@@ -55,6 +56,9 @@ def test_an_officer_builds_redacts_and_releases_the_package_then_answers(
 
     tenant = committed_tenant(SLUG)
     application_id = in_thread(_prepare, tenant)
+    with tenant_context(tenant):
+        rights_path = reverse("requests:rights", args=[application_id])
+        login_path = reverse("accounts:login")
     connection.set_schema_to_public()
     shutil.rmtree(OUTPUT, ignore_errors=True)
     OUTPUT.mkdir(parents=True)
@@ -70,7 +74,7 @@ def test_an_officer_builds_redacts_and_releases_the_package_then_answers(
         try:
             page = browser.new_context(locale="tr-TR").new_page()
             # 1. The officer logs in with a password and a TOTP code.
-            page.goto(f"{base}/accounts/login/")
+            page.goto(f"{base}{login_path}")
             page.fill("#id_username", OFFICER)
             page.fill("#id_password", PASSWORD)
             page.click("button[type=submit].btn-primary")
@@ -79,7 +83,7 @@ def test_an_officer_builds_redacts_and_releases_the_package_then_answers(
             expect(page.locator("h1")).to_have_text("Gösterge paneli")
 
             # 2. The verified application: the generated answer, after a logged read.
-            page.goto(f"{base}/requests/{application_id}/haklar/")
+            page.goto(f"{base}{rights_path}")
             expect(page.locator("h1")).to_contain_text("Hakların yerine getirilmesi")
             page.click("#answer-open")
             expect(page.locator("#answer-categories")).to_contain_text("İletişim")
