@@ -26,3 +26,11 @@ def html_to_pdf(html: str) -> bytes:
     from weasyprint import HTML
 
     return HTML(string=html, base_url=None).write_pdf()
+
+
+def html_to_pdf_paged(html: str) -> tuple[bytes, int]:
+    """The PDF of a complete HTML document and its number of pages (fees count pages)."""
+    from weasyprint import HTML
+
+    document = HTML(string=html, base_url=None).render()
+    return document.write_pdf(), len(document.pages)

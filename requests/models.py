@@ -436,8 +436,14 @@ class ApplicationCorrection(models.Model):
     application = models.ForeignKey(
         Application, on_delete=models.CASCADE, related_name="corrections"
     )
+    # Without a database constraint: the retention engine ends items set-based in SQL, and a
+    # corrected item may be destroyed later (the category stays here to say what it was).
     item = models.ForeignKey(
-        PersonalDataItem, on_delete=models.SET_NULL, null=True, related_name="+"
+        PersonalDataItem,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        related_name="+",
+        db_constraint=False,
     )
     corrected_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
