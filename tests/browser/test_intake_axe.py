@@ -5,19 +5,12 @@ The portal runs in a web server of its own here, whose e-mail goes to an SMTP si
 process, so the codes are read from the messages as an applicant would read them.
 """
 
-import email
-import re
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
 from django.db import connection
 from django_tenants.utils import tenant_context
 
 from tests.browser.test_login_browser import CHROMIUM, CHROMIUM_ARGS
-from tests.conftest import ROOT, free_port, in_thread, service_env
+from tests.conftest import ROOT, in_thread
 from tests.requests.helpers import register_subject, tckn_make
 from tests.requests.intake_support import throttle_reset
 
@@ -31,74 +24,6 @@ REPEATED = {"tr": tckn_make(9303), "en": tckn_make(9304)}
 SERIOUS = {"serious", "critical"}
 
 
-class Sink:
-    """An SMTP server keeping each message it receives."""
-
-    def __init__(self):
-        self.messages: list[email.message.Message] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.original_content))
-        return "250 OK"
-
-    def code_for(self, address: str, after: int) -> str:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            for message in self.messages[after:]:
-                if address in message["To"]:
-                    body = message.get_payload(decode=True).decode()
-                    return re.search(r": (\d{6})\b", body).group(1)
-            time.sleep(0.1)
-        raise AssertionError(f"no code for {address}")
-
-
-@pytest.fixture(scope="module")
-def sink():
-    from aiosmtpd.controller import Controller
-
-    handler = Sink()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield handler, controller.port
-    controller.stop()
-
-
-@pytest.fixture
-def intake_portal(django_db_setup, sink):
-    """The portal on a port of its own, mailing to the sink; yields its port."""
-    _handler, smtp_port = sink
-    port = free_port()
-    log_path = ROOT / ".run" / "test-intake-web.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-            cwd=ROOT,
-            env={
-                **service_env(),
-                "EMAIL_PORT": str(smtp_port),
-                "INTAKE_SUBMITS_PER_IDENTITY_HOUR": "2",
-                "INTAKE_SUBMITS_PER_IP_HOUR": "100",
-            },
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            import socket
-
-            while time.monotonic() < deadline:
-                if process.poll() is not None:
-                    raise RuntimeError(Path(log_path).read_text())
-                with socket.socket() as sock:
-                    if sock.connect_ex(("127.0.0.1", port)) == 0:
-                        break
-                time.sleep(0.2)
-            yield port
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
-
-
 def _prepare(tenant) -> None:
     with tenant_context(tenant):
         for language, number in KNOWN.items():
@@ -106,19 +31,19 @@ def _prepare(tenant) -> None:
 
 
 def test_public_pages_have_no_serious_accessibility_violations(
-    committed_tenant, intake_portal, sink, monkeypatch
+    committed_tenant, mailing_portal, mail_sink, monkeypatch
 ):
     from axe_playwright_python.sync_playwright import Axe
     from playwright.sync_api import sync_playwright
 
-    handler, _smtp_port = sink
+    handler, _smtp_port = mail_sink
     tenant = committed_tenant(SLUG)
     in_thread(_prepare, tenant)
     in_thread(throttle_reset)
     connection.set_schema_to_public()
     OUTPUT.mkdir(parents=True, exist_ok=True)
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
-    base = f"http://{SLUG}.localhost:{intake_portal}"
+    base = f"http://{SLUG}.localhost:{mailing_portal}"
     axe = Axe()
     found: dict[str, list[str]] = {}
 
@@ -202,10 +127,15 @@ def test_public_pages_have_no_serious_accessibility_violations(
                     page.click("button[type=submit].btn-primary")
                 assert page.locator("main .alert-warning").is_visible()
                 check(page, f"{language}-12-rate-limited")
+
+                page.goto(f"{base}/basvuru/e-imza/")
+                check(page, f"{language}-13-esign")
+                page.click("main button[type=submit]")
+                check(page, f"{language}-14-esign-errors")
                 context.close()
         finally:
             browser.close()
     in_thread(throttle_reset)
-    assert len(found) == 24
+    assert len(found) == 28
     failing = {name: issues for name, issues in found.items() if issues}
     assert not failing, "\n".join(f"{name}: {issues}" for name, issues in failing.items())

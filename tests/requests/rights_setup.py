@@ -23,7 +23,7 @@ _seeds = itertools.count(7000)
 
 @dataclass
 class World:
-    application: Application
+    application: Application | None
     subject: DataSubject
     officer: User
     recipients: list
@@ -44,7 +44,7 @@ def rules() -> None:
 
 def world(*, rights=("a", "b", "c", "c2"), verified: bool = True, transaction_item: bool = True,
           recipients: bool = True, username: str = "colleague",
-          more_items=()) -> World:  # fmt: skip
+          more_items=(), apply: bool = True) -> World:  # fmt: skip
     rules()
     seed = next(_seeds)
     tckn = tckn_make(seed)
@@ -94,6 +94,8 @@ def world(*, rights=("a", "b", "c", "c2"), verified: bool = True, transaction_it
                 actor=officer,
             )
         made = [home, abroad]
+    if not apply:  # the person applies later, through the public form
+        return World(None, subject, officer, made)
     app = application(tckn=tckn, rights=rights)
     if verified:
         app = services.identity_verified(
