@@ -7,6 +7,7 @@ Each act goes to simple-history (the row's change) and to the processing log.
 """
 
 import logging
+import smtplib
 from typing import Any
 
 from django.conf import settings
@@ -172,16 +173,25 @@ def question_send(
 def _question_notice(application: Application, email: str) -> None:
     tenant = getattr(connection, "tenant", None)
     with translation.override(settings.LANGUAGE_CODE):
-        send_mail(
-            subject=gettext("A question about your application %(reference)s")
-            % {"reference": application.reference},
-            message=render_to_string(
-                "requests/work/email_question.txt",
-                {"application": application, "tenant": tenant, "follow_url": _follow_url()},
-            ),
-            from_email=None,
-            recipient_list=[email],
-        )
+        try:
+            _question_mail(application, email, tenant)
+        except (OSError, smtplib.SMTPException):
+            # The question is saved and shown on the follow page; staff see the failure here.
+            logger.exception("Question notice for %s not sent", application.reference)
+            services.log(application, event="question_notice_failed")
+
+
+def _question_mail(application: Application, email: str, tenant) -> None:
+    send_mail(
+        subject=gettext("A question about your application %(reference)s")
+        % {"reference": application.reference},
+        message=render_to_string(
+            "requests/work/email_question.txt",
+            {"application": application, "tenant": tenant, "follow_url": _follow_url()},
+        ),
+        from_email=None,
+        recipient_list=[email],
+    )
 
 
 def spam_mark(application: Application, *, reason: str, actor: Any, request=None) -> Application:
