@@ -226,3 +226,20 @@ def test_another_controllers_staff_cannot_see_an_application(acme, globex, outsi
     assert outsider.get(
         _url(acme, "requests:detail", app.reference), HTTP_HOST=acme.host
     ).status_code in (302, 403)
+
+
+def test_the_dashboard_counts_open_due_soon_and_overdue_applications(acme, owner):
+    with tenant_context(acme):
+        application(received_at=_received(40))
+        application(received_at=_received(32))
+        application(received_at=_received(27))
+        application(received_at=_received(1))
+        handling.spam_mark(
+            application(received_at=_received(45)), reason="Toplu gönderim",
+            actor=User.objects.get(username="owner"),
+        )  # fmt: skip
+
+    page = owner.get(_url(acme, "dashboard")).content.decode()
+
+    counts = dict(re.findall(r'data-count="(\w+)">(\d+)<', page))
+    assert counts == {"open": "4", "due_soon": "1", "overdue": "2"}
