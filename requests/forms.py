@@ -7,7 +7,9 @@ import filetype
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.forms.utils import flatatt
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from config.kvkk import ApplicationChannel, ApplicationRight
@@ -34,23 +36,49 @@ FOREIGN_ID_INVALID = _("Give the document number: 5 to 20 letters and digits.")
 RECEIVED_IN_FUTURE = _("An application cannot be received in the future.")
 
 
+class QuickSelect(forms.Select):
+    """A select rendered in Python: the queue's filters render on every page view, and the
+    template-per-option widget cost more than the queue's query (about 1 ms a select)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = self.build_attrs(self.attrs, attrs)
+        chosen = "" if value is None else str(value)
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (key, " selected" if str(key) == chosen else "", label)
+                for key, label in self.choices
+            ),
+        )
+        return format_html('<select name="{}"{}>{}</select>', name, flatatt(attrs), options)
+
+
 class QueueFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
         choices=[("open", _("Open")), ("all", _("All")), *ApplicationStatus.choices],
+        widget=QuickSelect,
     )
     right = forms.ChoiceField(
-        label=_("Right"), required=False, choices=[("", _("Any")), *ApplicationRight.choices]
+        label=_("Right"),
+        required=False,
+        choices=[("", _("Any")), *ApplicationRight.choices],
+        widget=QuickSelect,
     )
     channel = forms.ChoiceField(
-        label=_("Channel"), required=False, choices=[("", _("Any")), *ApplicationChannel.choices]
+        label=_("Channel"),
+        required=False,
+        choices=[("", _("Any")), *ApplicationChannel.choices],
+        widget=QuickSelect,
     )
-    officer = forms.ChoiceField(label=_("Officer"), required=False)
+    officer = forms.ChoiceField(label=_("Officer"), required=False, widget=QuickSelect)
     due = forms.ChoiceField(
         label=_("Due"),
         required=False,
         choices=[("", _("Any time")), ("overdue", _("Overdue")), ("soon", _("Within 7 days"))],
+        widget=QuickSelect,
     )
     due_from = forms.DateField(label=_("Due from"), required=False, widget=_DATE)
     due_to = forms.DateField(label=_("Due until"), required=False, widget=_DATE)

@@ -18,6 +18,7 @@ from audit.services import audit_entry_create
 from requests import selectors
 from requests.forms import IdentifierSearchForm, QueueFilterForm
 from requests.services import APPLICATION_PURPOSE
+from requests.views.rows import rows_html
 from subjects.csv_import import formula_safe
 
 
@@ -58,7 +59,9 @@ def index_view(request):
         "filter_form": filter_form,
         "search_form": search_form,
         "page": page,
+        "page_rows": rows_html(page.rows) if page else [],
         "found": found,
+        "found_rows": rows_html(found) if found else [],
         "query": _query_without_cursor(request),
         "can_write": user_has_role(request.user, WRITERS),
         "show_jobs": show_jobs,
