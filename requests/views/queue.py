@@ -6,6 +6,7 @@ is posted (never in a URL) and logged; its result is shown in the response to th
 
 import csv
 
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
@@ -39,7 +40,14 @@ def _query_without_cursor(request) -> str:
 @role_required(*ANY_ROLE)
 @require_http_methods(["GET", "POST"])
 def index_view(request):
-    """The queue (GET, filtered), or the applications of one person (POST, by identifier)."""
+    """The queue (GET, filtered), or the applications of one person (POST, by identifier).
+
+    Auditors read the queue; the search by identifier, a lookup of a person, is for the
+    staff who handle applications.
+    """
+    can_write = user_has_role(request.user, WRITERS)
+    if request.method == "POST" and not can_write:
+        raise PermissionDenied
     filter_form = QueueFilterForm(request.GET or None)
     search_form = IdentifierSearchForm(request.POST or None)
     page, found = None, None
@@ -63,7 +71,7 @@ def index_view(request):
         "found": found,
         "found_rows": rows_html(found) if found else [],
         "query": _query_without_cursor(request),
-        "can_write": user_has_role(request.user, WRITERS),
+        "can_write": can_write,
         "show_jobs": show_jobs,
         "failed_packages": packages,
         "failed_letters": letters,

@@ -197,6 +197,9 @@ def test_the_auditor_reads_the_queue_and_page_but_cannot_act(acme, auditor):
     page = auditor.get(_url(acme, "requests:detail", app.reference))
     assert page.status_code == 200
     assert 'id="workflow"' not in page.content.decode()
+    assert (
+        auditor.post(_url(acme, "requests:index"), {"identifier": tckn_make(5)}).status_code == 403
+    )
     for name, data in (
         ("requests:assign", {"assignee": ""}),
         ("requests:note", {"text": "not"}),
