@@ -311,6 +311,17 @@ def measure(port: int, host: str, cookie: str, pages: dict[str, str], requests: 
     return results
 
 
+def _explain(name: str, captured: CaptureQueriesContext) -> None:
+    """The plans of the page's queries on applications (BENCH_EXPLAIN=1), for tuning."""
+    with connection.cursor() as cursor:
+        for query in captured.captured_queries:
+            if "requests_application" not in query["sql"] or not query["sql"].startswith("SELECT"):
+                continue
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {query['sql']}")
+            plan = "\n    ".join(row[0] for row in cursor.fetchall())
+            print(f"--- {name}\n    {plan}", flush=True)
+
+
 def count_queries(host: str, user: User, pages: dict[str, str], search: str) -> dict[str, int]:
     client = Client(HTTP_HOST=host)
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
@@ -324,6 +335,8 @@ def count_queries(host: str, user: User, pages: dict[str, str], search: str) -> 
             response = client.get(path)
         assert response.status_code == 200, (path, response.status_code)
         counts[name] = len(captured)
+        if os.environ.get("BENCH_EXPLAIN"):
+            _explain(name, captured)
     with CaptureQueriesContext(connection) as captured:
         response = client.post("/requests/", {"identifier": search})
     assert response.status_code == 200

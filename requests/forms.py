@@ -104,7 +104,11 @@ class IdentifierSearchForm(forms.Form):
 
 class AssignForm(forms.Form):
     assignee = forms.ModelChoiceField(
-        label=_("Assign to"), queryset=officers(), required=False, empty_label=_("Nobody")
+        label=_("Assign to"),
+        queryset=officers(),
+        required=False,
+        empty_label=_("Nobody"),
+        widget=QuickSelect,
     )
 
     def __init__(self, *args, **kwargs):

@@ -32,7 +32,7 @@ from subjects.validators import normalize_passport, tckn_is_valid
 
 PAGE_SIZE = 50
 # The total is counted up to this many rows; beyond it the page says "more than".
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 # Applications due within this many days are highlighted as due soon.
 DUE_SOON_DAYS = 7
 # A search by identifier shows at most this many applications.
