@@ -188,6 +188,9 @@ def test_the_number_of_queries_per_page_does_not_grow_with_rows_or_depth(acme, o
     second = owner.get(url, {"after": cursor}).content.decode()
     assert len(_references(second)) == 10
     assert not _references(second) & _references(html)
+    # and back: the page before the second is the first
+    back = re.search(r'before=([0-9-]+_\d+)" rel="prev"', second).group(1)
+    assert _references(owner.get(url, {"before": back}).content.decode()) == _references(html)
 
 
 def test_the_auditor_reads_the_queue_and_page_but_cannot_act(acme, auditor):
