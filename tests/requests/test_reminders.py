@@ -1,14 +1,17 @@
 """The clock's mail: reminders at 7, 3 and 1 days left (each once, across month ends), the
 admins' daily overdue list in each admin's language, and the officers' weekly digest."""
 
-from datetime import datetime
+import os
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import redis
 import time_machine
+from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.core import mail
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from accounts.models import Role, User
@@ -16,7 +19,10 @@ from audit.models import AuditEntry
 from requests import handling, reminders
 from requests.models import ReminderSent
 from requests.tasks import deadline_reminders
+from tests.conftest import _start_worker, _stop, free_port, in_thread, service_env
+from tests.factories import staff_create
 from tests.requests.helpers import application
+from tests.retention.test_backlog import _Inbox
 
 pytestmark = pytest.mark.django_db
 IST = ZoneInfo("Europe/Istanbul")
@@ -187,3 +193,44 @@ def test_each_officer_gets_a_weekly_digest_of_their_open_applications(acme):
             assert reminders.weekly_digest_send() == 0
         with _at(15, 6):
             assert reminders.weekly_digest_send() == 1
+
+
+@pytest.mark.worker
+def test_a_real_worker_reminds_the_assignee_once_over_smtp(committed_tenant):
+    # given a controller of its own (the worker reads only committed data) with an
+    # application assigned to an officer, seven days before its deadline
+    tenant = committed_tenant("remindco")
+
+    def seed() -> str:
+        with tenant_context(tenant):
+            officer = staff_create(schema="remindco", username="officer", role=Role.REQUEST_OFFICER)
+            app = application(received_at=timezone.now() - timedelta(days=23))
+            handling.application_assign(app, assignee=officer, actor=officer)
+            return app.reference
+
+    reference = in_thread(seed)
+    inbox, port = _Inbox(), free_port()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
+    smtp.start()
+    queue = f"{os.environ['CELERY_QUEUE']}-reminders"
+    worker = _start_worker(
+        queue=queue,
+        name="reminders",
+        env={**service_env(), "EMAIL_PORT": str(port), "EMAIL_HOST": "127.0.0.1"},
+    )
+    try:
+        # when the task runs twice
+        kwargs = {"schema_name": "remindco"}
+        first = deadline_reminders.apply_async(kwargs=kwargs, queue=queue).get(timeout=60)
+        again = deadline_reminders.apply_async(kwargs=kwargs, queue=queue).get(timeout=60)
+    finally:
+        _stop(worker)
+        smtp.stop()
+
+    # then the officer got one e-mail, with the reference and no personal data
+    assert (first, again) == (1, 0)
+    assert len(inbox.messages) == 1
+    recipients, message = inbox.messages[0]
+    assert recipients == ["officer@remindco.example.com.tr"]
+    body = message.get_payload(decode=True).decode()
+    assert reference in body and "Yılmaz" not in body
