@@ -11,4 +11,10 @@ class Migration(migrations.Migration):
             model_name="application",
             index=models.Index(fields=["due_on", "id"], name="application_due_idx"),
         ),
+        migrations.AddIndex(
+            model_name="application",
+            index=models.Index(
+                fields=["assignee", "due_on", "id"], name="application_officer_due_idx"
+            ),
+        ),
     ]
