@@ -18,7 +18,7 @@ from requests.selectors import officers
 from requests.services import Identity
 from subjects.validators import normalize_passport, tckn_is_valid
 
-_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+_DATE_ATTRS = {"attrs": {"type": "date"}, "format": "%Y-%m-%d"}
 _MOMENT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 # What a scanned application may be, by its content (never by its name or declared type).
@@ -54,6 +54,37 @@ class QuickSelect(forms.Select):
         return format_html('<select name="{}"{}>{}</select>', name, flatatt(attrs), options)
 
 
+class _QuickInput:
+    """An input rendered in Python, for the forms on the queue and an application's page."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = self.build_attrs(self.attrs, attrs)
+        value = self.format_value(value)
+        shown = format_html(' value="{}"', value) if value not in (None, "") else ""
+        return format_html(
+            '<input type="{}" name="{}"{}{}>', self.input_type, name, shown, flatatt(attrs)
+        )
+
+
+class QuickTextInput(_QuickInput, forms.TextInput):
+    pass
+
+
+class QuickDateInput(_QuickInput, forms.DateInput):
+    pass
+
+
+class QuickTextarea(forms.Textarea):
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = self.build_attrs(self.attrs, attrs)
+        return format_html(
+            '<textarea name="{}"{}>\n{}</textarea>',
+            name,
+            flatatt(attrs),
+            self.format_value(value) or "",
+        )
+
+
 class QueueFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"),
@@ -80,9 +111,15 @@ class QueueFilterForm(forms.Form):
         choices=[("", _("Any time")), ("overdue", _("Overdue")), ("soon", _("Within 7 days"))],
         widget=QuickSelect,
     )
-    due_from = forms.DateField(label=_("Due from"), required=False, widget=_DATE)
-    due_to = forms.DateField(label=_("Due until"), required=False, widget=_DATE)
-    reference = forms.CharField(label=_("Reference"), required=False, max_length=20)
+    due_from = forms.DateField(
+        label=_("Due from"), required=False, widget=QuickDateInput(**_DATE_ATTRS)
+    )
+    due_to = forms.DateField(
+        label=_("Due until"), required=False, widget=QuickDateInput(**_DATE_ATTRS)
+    )
+    reference = forms.CharField(
+        label=_("Reference"), required=False, max_length=20, widget=QuickTextInput
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -98,6 +135,7 @@ class IdentifierSearchForm(forms.Form):
     identifier = forms.CharField(
         label=_("Subject identifier"),
         max_length=254,
+        widget=QuickTextInput,
         help_text=_("T.C. identity number, NAT:PASSPORT, e-mail, phone or customer number."),
     )
 
@@ -118,7 +156,7 @@ class AssignForm(forms.Form):
 
 class NoteForm(forms.Form):
     text = forms.CharField(
-        label=_("Internal note"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Internal note"), max_length=5000, widget=QuickTextarea(attrs={"rows": 3})
     )
 
 
@@ -126,7 +164,7 @@ class QuestionForm(forms.Form):
     text = forms.CharField(
         label=_("Question to the applicant"),
         max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=QuickTextarea(attrs={"rows": 3}),
         help_text=_(
             "The applicant reads it on the follow page after entering a one-time code; the "
             "e-mail only says that there is a question. The 30-day clock keeps running."
@@ -135,7 +173,9 @@ class QuestionForm(forms.Form):
 
 
 class SpamForm(forms.Form):
-    reason = forms.CharField(label=_("Why is this spam?"), min_length=5, max_length=500)
+    reason = forms.CharField(
+        label=_("Why is this spam?"), min_length=5, max_length=500, widget=QuickTextInput
+    )
 
 
 def _tckn(value: str) -> str:
