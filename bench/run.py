@@ -54,7 +54,7 @@ from subjects.models import ControllerKey, SubjectDataKey  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
 from tenants.services import tenant_provision  # noqa: E402
 
-BENCHMARKS = ("ingest", "audit", "destruction")
+BENCHMARKS = ("ingest", "audit", "destruction", "applications")
 SLUG = "benchctl"  # the throwaway controller; its schema has the same name
 OUT_DIR = ROOT / ".run" / "bench"
 

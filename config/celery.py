@@ -132,6 +132,23 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*/15"),
         "args": (),
     },
+    # Applications' 30 days (Art. 13(2)): reminders at 7, 3, 1 days left (idempotent, so
+    # hourly: a failed hour is caught up), the admins' overdue list, the officers' digest.
+    "remind-application-deadlines": {
+        "task": "tenants.tasks.fan_out",
+        "schedule": crontab(minute=10),
+        "args": ("requests.tasks.deadline_reminders",),
+    },
+    "list-overdue-applications-daily": {
+        "task": "tenants.tasks.fan_out",
+        "schedule": crontab(hour=8, minute=5),
+        "args": ("requests.tasks.overdue_list",),
+    },
+    "digest-open-applications-weekly": {
+        "task": "tenants.tasks.fan_out",
+        "schedule": crontab(hour=8, minute=15, day_of_week=1),
+        "args": ("requests.tasks.weekly_digest",),
+    },
     "remove-orphaned-attachment-files": {
         "task": "tenants.tasks.fan_out",
         "schedule": crontab(minute=50),

@@ -385,6 +385,8 @@ API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 5 * 1024 * 1024)
 # by subjects.services.attachment_limits_check.
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 3 * 1024 * 1024)
 API_BULK_MAX_SUBJECTS = env_int("API_BULK_MAX_SUBJECTS", 1000)
+# A file uploaded with a data-subject application (web form or a scan registered by staff).
+APPLICATION_UPLOAD_MAX_BYTES = env_int("APPLICATION_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["subjects.api.auth.ApiTokenAuthentication"],

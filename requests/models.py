@@ -162,6 +162,10 @@ class Application(models.Model):
         ordering = ["due_on", "pk"]
         indexes = [
             models.Index(fields=["status", "due_on", "id"], name="application_queue_idx"),
+            # The queue's order across several statuses (open, all): keyset pages walk it.
+            models.Index(fields=["due_on", "id"], name="application_due_idx"),
+            # An officer's applications across statuses, in the queue's order.
+            models.Index(fields=["assignee", "due_on", "id"], name="application_officer_due_idx"),
             models.Index(fields=["assignee", "status", "due_on"], name="application_assignee_idx"),
             models.Index(fields=["channel", "due_on"], name="application_channel_idx"),
             models.Index(fields=["-received_at"], name="application_received_idx"),

@@ -12,6 +12,7 @@ from accounts.models import Role, User
 from audit import signing
 from audit.selectors import audit_entry_list
 from config.errors import PortalError
+from requests.selectors import queue_counts
 from retention.backlog import backlog_panel
 from subjects import selectors as subject_selectors
 from tenants.contract import (
@@ -42,6 +43,7 @@ def dashboard_view(request):
         "special_held": subject_selectors.special_category_summary(),
         "consents_withdrawn": subject_selectors.consents_withdrawn_recently(days=30)[:10],
         "breaches_open": breaches_open(),
+        "applications": queue_counts(),
         "modules": [
             (
                 "requests:index",

@@ -1,0 +1,20 @@
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("requests", "0001_initial"),
+    ]
+
+    operations = [
+        migrations.AddIndex(
+            model_name="application",
+            index=models.Index(fields=["due_on", "id"], name="application_due_idx"),
+        ),
+        migrations.AddIndex(
+            model_name="application",
+            index=models.Index(
+                fields=["assignee", "due_on", "id"], name="application_officer_due_idx"
+            ),
+        ),
+    ]
