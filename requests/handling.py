@@ -220,6 +220,10 @@ def identity_staff_check(application: Application, *, actor: Any, request=None) 
 def transitions_allowed(application: Application) -> list[tuple[str, str]]:
     """Statuses the application may move to by a button (spam has its own form)."""
     allowed = services.TRANSITIONS[application.status] - {ApplicationStatus.SPAM}
+    if application.identity_verified_at is None:
+        allowed -= {ApplicationStatus.IN_PROGRESS}
+    if not application.outcome:  # answered only by releasing the letter
+        allowed -= {ApplicationStatus.ANSWERED}
     order = list(ApplicationStatus.values)
     return [(to, ApplicationStatus(to).label) for to in sorted(allowed, key=order.index)]
 

@@ -45,6 +45,13 @@ NO_RIGHT = _("Choose at least one right.")
 UNKNOWN_RIGHT = _("Unknown right.")
 RECEIVED_IN_FUTURE = _("An application cannot be received in the future.")
 TRANSITION_REFUSED = _("An application in status “%(from)s” cannot move to “%(to)s”.")
+NOT_VERIFIED = _(
+    "The applicant's identity is not verified yet: the application is handled only after that."
+)
+ANSWER_BY_LETTER = _(
+    "An application is answered by releasing its answer letter, which records the outcome and "
+    "its reasons."
+)
 
 # The workflow: received → identity check → in progress → answered → closed; spam from any
 # open status. An answered application may be reopened to in progress (a follow-up).
@@ -281,6 +288,10 @@ def status_change(
             },
             code="transition",
         )
+    if to == ApplicationStatus.IN_PROGRESS and application.identity_verified_at is None:
+        raise PortalError(NOT_VERIFIED, code="not_verified")
+    if to == ApplicationStatus.ANSWERED and not application.outcome:
+        raise PortalError(ANSWER_BY_LETTER, code="answer_by_letter")
     previous = application.status
     application.status = to
     fields = ["status", "updated_at"]

@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("requests", "0001_initial"),
+        ("requests", "0002_correction_item_unconstrained"),
     ]
 
     operations = [

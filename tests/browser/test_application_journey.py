@@ -189,14 +189,9 @@ def test_a_subject_applies_verifies_and_downloads_the_answer_an_officer_prepared
             assert THIRD_PARTY not in data.decode()
             assert json.loads(data)  # the package is well-formed JSON
             # Each file goes once per code: the same button again is refused.
-            response = subject_page.request.post(
-                subject_page.locator("form[action*='/indir/']").first.get_attribute("action"),
-                form={
-                    "csrfmiddlewaretoken": subject_page.locator(
-                        "input[name=csrfmiddlewaretoken]"
-                    ).first.get_attribute("value")
-                },
-            )
+            with subject_page.expect_response(lambda r: "/indir/" in r.url) as again:
+                subject_page.locator("form[action*='/indir/'] button").first.click()
+            response = again.value
             assert response.status == 410
         finally:
             browser.close()

@@ -113,3 +113,15 @@ def test_documents_are_sealed_under_random_names(acme):
         )  # fmt: skip
         assert connection.schema_name in doc.path and app.reference not in doc.path
         assert services.document_content(doc) == b"%PDF-1.4 gizli"
+
+
+def test_staff_cannot_skip_the_identity_check_or_answer_without_a_letter(acme):
+    with tenant_context(acme):
+        app = application()
+        with pytest.raises(PortalError, match="not verified"):
+            services.status_change(app, ApplicationStatus.IN_PROGRESS)
+        app = services.identity_verified(app, method=IdentityMethod.STAFF_CHECK)
+        with pytest.raises(PortalError, match="answer letter"):
+            services.status_change(app, ApplicationStatus.ANSWERED)
+        app.refresh_from_db()
+        assert (app.status, app.outcome, app.answered_at) == ("in_progress", "", None)

@@ -166,21 +166,23 @@ def test_only_allowed_transitions_have_buttons_and_others_are_refused(acme, owne
         app = application()
     page = owner.get(_url(acme, "requests:detail", app.reference)).content.decode()
     buttons = set(re.findall(r'name="to" value="([a-z_]+)"', page))
-    assert buttons == {"identity_check", "in_progress"}
+    # Unverified: "in progress" is not offered, and posting it anyway is refused.
+    assert buttons == {"identity_check"}
 
-    refused = owner.post(
-        _url(acme, "requests:status", app.reference), {"to": "closed"}, follow=True
-    )
-    assert refused.status_code == 200
-    with tenant_context(acme):
-        assert Application.objects.get(pk=app.pk).status == ApplicationStatus.RECEIVED
-        assert not _entries("status").exists()
+    for target in ("closed", "in_progress", "answered"):
+        refused = owner.post(
+            _url(acme, "requests:status", app.reference), {"to": target}, follow=True
+        )
+        assert refused.status_code == 200
+        with tenant_context(acme):
+            assert Application.objects.get(pk=app.pk).status == ApplicationStatus.RECEIVED
+            assert not _entries("status").exists()
 
-    moved = owner.post(_url(acme, "requests:status", app.reference), {"to": "in_progress"})
+    moved = owner.post(_url(acme, "requests:status", app.reference), {"to": "identity_check"})
     assert moved.status_code == 302
     with tenant_context(acme):
-        assert Application.objects.get(pk=app.pk).status == ApplicationStatus.IN_PROGRESS
-        assert _entries("status").get().detail["to"] == "in_progress"
+        assert Application.objects.get(pk=app.pk).status == ApplicationStatus.IDENTITY_CHECK
+        assert _entries("status").get().detail["to"] == "identity_check"
 
 
 def test_spam_needs_a_reason_and_is_logged(acme, owner):
