@@ -151,7 +151,13 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = officers()
+        field = self.fields["assignee"]
+        field.queryset = officers()
+        # Read once as a list: the model field's own iterator opens a server-side cursor.
+        field.widget.choices = [
+            ("", field.empty_label),
+            *[(user.pk, user.get_full_name() or user.username) for user in field.queryset],
+        ]
 
 
 class NoteForm(forms.Form):
