@@ -16,4 +16,9 @@ urlpatterns = [
     path("<str:reference>/spam/", detail.spam_view, name="spam"),
     path("<str:reference>/identity/", detail.identity_check_view, name="identity_check"),
     path("<str:reference>/documents/<uuid:uuid>/", detail.document_view, name="document"),
+    path(
+        "<str:reference>/documents/<uuid:uuid>/e-signature/",
+        detail.document_esign_view,
+        name="document_esign",
+    ),
 ]

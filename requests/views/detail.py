@@ -13,6 +13,7 @@ from accounts.access import ANY_ROLE, WRITERS, role_required, user_has_role
 from config.errors import PortalError
 from config.kvkk import APPLICATION_ANSWER_DAYS, ApplicationChannel
 from requests import handling, selectors, services
+from requests.esign import esign_check_document
 from requests.forms import AssignForm, NoteForm, QuestionForm, SpamForm
 from requests.models import (
     OPEN_STATUSES,
@@ -30,6 +31,12 @@ QUESTION_SENT = _("The question is sent. The applicant was told by e-mail that t
 STATUS_CHANGED = _("The status is changed.")
 SPAM_MARKED = _("The application is marked as spam.")
 IDENTITY_CHECKED = _("The identity is recorded as checked against the signed document.")
+SIGNATURE_VERIFIED = _(
+    "The document's electronic signature is valid and its signer's T.C. identity number is the "
+    "applicant's: the identity is verified."
+)
+# Documents whose electronic signature staff may have checked (a PAdES PDF or a CMS file).
+SIGNABLE_TYPES = {"application/pdf", "application/pkcs7-signature", "application/pkcs7-mime"}
 
 
 def _application(reference: str) -> Application:
@@ -74,6 +81,7 @@ def _detail(request, application: Application, *, status: int = 200, **forms) ->
         and application.channel != ApplicationChannel.WEB
         and application.identity_verified_at is None
         and is_open,
+        "signable_types": SIGNABLE_TYPES,
         "assign_form": forms.get("assign_form")
         or AssignForm(initial={"assignee": application.assignee_id}),
         "note_form": forms.get("note_form") or NoteForm(),
@@ -209,3 +217,27 @@ def document_view(request, reference, uuid):
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "no-store"
     return response
+
+
+@role_required(*WRITERS)
+@require_POST
+def document_esign_view(request, reference, uuid):
+    """Verify the identity by the electronic signature of a document already stored with the
+    application (an application that came by secure electronic or mobile signature)."""
+    application = _application(reference)
+    document = get_object_or_404(
+        ApplicationDocument, application=application, uuid=uuid, content_type__in=SIGNABLE_TYPES
+    )
+    try:
+        esign_check_document(
+            application,
+            services.document_content(document),
+            actor=request.user,
+            request=request,
+            store_document=False,
+        )
+    except PortalError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, SIGNATURE_VERIFIED)
+    return redirect("requests:detail", reference=reference)

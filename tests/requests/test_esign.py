@@ -341,3 +341,44 @@ def test_damaged_signed_files_are_refused_never_crash(anchors):
     known = {"accepted", "not_signed", "unreadable", "broken", "not_whole", "untrusted",
              "content_missing", "expired", "key_usage", "no_tckn", "tckn_mismatch"}  # fmt: skip
     assert {"not_signed", "unreadable"} <= outcomes <= known
+
+
+def test_staff_verify_from_the_application_page_by_the_stored_documents_signature(
+    acme, anchors, owner
+):
+    from django.urls import reverse
+
+    from tests.conftest import portal_client
+
+    with tenant_context(acme):
+        officer = User.objects.get(username="colleague")
+        app = application(tckn=TCKN, channel="e_signature", actor=officer)
+        forged = services.document_store(
+            app, kind="scan", name="baskasi.pdf", content=pades_sign(pki().other),
+            content_type="application/pdf", actor=officer,
+        )  # fmt: skip
+        signed = services.document_store(
+            app, kind="signed", name="imzali.pdf", content=pades_sign(pki().signer),
+            content_type="application/pdf", actor=officer,
+        )  # fmt: skip
+        page = reverse("requests:detail", args=[app.reference])
+        urls = {
+            doc: reverse("requests:document_esign", args=[app.reference, doc.uuid])
+            for doc in (forged, signed)
+        }
+    assert urls[signed] in owner.get(page).content.decode()
+    client = portal_client(acme, "auditor")
+    assert client.post(urls[signed]).status_code == 403
+
+    refused = owner.post(urls[forged], follow=True)
+    assert refused.status_code == 200
+    with tenant_context(acme):
+        app.refresh_from_db()
+        assert app.identity_verified_at is None and app.status == ApplicationStatus.RECEIVED
+
+    owner.post(urls[signed])
+    with tenant_context(acme):
+        app.refresh_from_db()
+        assert app.identity_method == "e_signature" and app.status == ApplicationStatus.IN_PROGRESS
+        assert ApplicationDocument.objects.filter(application=app).count() == 2
+    assert urls[signed] not in owner.get(page).content.decode()
