@@ -32,7 +32,7 @@ from requests.models import (
     ApplicationDocument,
     RecipientNotice,
 )
-from requests.services import document_store, log
+from requests.services import document_store, document_type, log
 from retention import selectors as retention_selectors
 from retention.destruction import destruction_on_demand
 from retention.models import DestructionRun, LegalHold, RetentionRule
@@ -51,12 +51,6 @@ DECISION_INVALID = _("Choose whether the claim is accepted or rejected.")
 REASONS_REQUIRED = _("Give the reasons of the decision; the applicant will read them.")
 OUTCOME_TYPE = _("The outcome document must be a PDF, PNG or JPEG file.")
 OUTCOME_SIZE = _("The outcome document is too large.")
-
-DOCUMENT_TYPES = {
-    b"%PDF-": "application/pdf",
-    b"\x89PNG\r\n\x1a\n": "image/png",
-    b"\xff\xd8\xff": "image/jpeg",
-}
 
 
 def _right_check(application: Application, *rights: str) -> None:
@@ -357,13 +351,6 @@ def claim_decisions(application: Application) -> dict[str, dict[str, Any]]:
             "at": entry.at,
         }
     return decisions
-
-
-def document_type(content: bytes) -> str | None:
-    for magic, content_type in DOCUMENT_TYPES.items():
-        if content.startswith(magic):
-            return content_type
-    return None
 
 
 def outcome_attach(

@@ -1,9 +1,6 @@
 """Staff forms of data-subject applications: the queue's filters and search, an application's
 handling, and registering an application that came by another channel."""
 
-import re
-
-import filetype
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,26 +10,22 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from config.kvkk import ApplicationChannel, ApplicationRight
+from requests.forms_applicant import FOREIGN_ID_WRONG, NATIONALITY_WRONG, ApplicantIdentityMixin
 from requests.models import ApplicationStatus
 from requests.selectors import officers
-from requests.services import Identity
-from subjects.validators import normalize_passport, tckn_is_valid
+from requests.services import Identity, document_type
 
 _DATE_ATTRS = {"attrs": {"type": "date"}, "format": "%Y-%m-%d"}
 _MOMENT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 # What a scanned application may be, by its content (never by its name or declared type).
-SCAN_TYPES = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 SCAN_WRONG_TYPE = _("Upload the scan as a PDF, JPEG or PNG file.")
 SCAN_TOO_LARGE = _("The file is larger than %(limit)d MB.")
 SCAN_EMPTY = _("The file is empty.")
-TCKN_INVALID = _("This is not a valid T.C. identity number.")
 IDENTITY_MISSING = _(
     "Give a T.C. identity number, or for a foreign national the nationality and a passport "
     "or identity document number."
 )
-NATIONALITY_INVALID = _("Give the nationality as two letters (ISO 3166), e.g. DE.")
-FOREIGN_ID_INVALID = _("Give the document number: 5 to 20 letters and digits.")
 RECEIVED_IN_FUTURE = _("An application cannot be received in the future.")
 
 
@@ -184,14 +177,7 @@ class SpamForm(forms.Form):
     )
 
 
-def _tckn(value: str) -> str:
-    value = value.strip()
-    if not tckn_is_valid(value):
-        raise ValidationError(TCKN_INVALID)
-    return value
-
-
-class ChannelApplicationForm(forms.Form):
+class ChannelApplicationForm(ApplicantIdentityMixin, forms.Form):
     """An application received by letter, KEP, e-signature, mobile signature or a registered
     e-mail address, typed in by staff from its scanned document."""
 
@@ -242,19 +228,6 @@ class ChannelApplicationForm(forms.Form):
             raise ValidationError(RECEIVED_IN_FUTURE)
         return value
 
-    def clean_tckn(self):
-        value = self.cleaned_data["tckn"].strip()
-        return _tckn(value) if value else ""
-
-    def clean_nationality(self):
-        value = self.cleaned_data["nationality"].strip().upper()
-        if value and not re.fullmatch(r"[A-Z]{2}", value):
-            raise ValidationError(NATIONALITY_INVALID)
-        return value
-
-    def clean_foreign_id(self):
-        return self.cleaned_data["foreign_id"].strip().upper().replace(" ", "")
-
     def clean_document(self):
         upload = self.cleaned_data["document"]
         limit = settings.APPLICATION_UPLOAD_MAX_BYTES
@@ -263,28 +236,24 @@ class ChannelApplicationForm(forms.Form):
         content = upload.read()
         if not content:
             raise ValidationError(SCAN_EMPTY)
-        kind = filetype.guess(content)
-        if kind is None or kind.mime not in SCAN_TYPES:
+        content_type = document_type(content)
+        if content_type is None:
             raise ValidationError(SCAN_WRONG_TYPE)
-        return (upload.name, content, kind.mime)
+        return (upload.name, content, content_type)
 
     def clean(self):
         data = super().clean()
-        if self.errors.get("tckn") or self.errors.get("nationality"):
+        if any(self.errors.get(name) for name in ("tckn", "nationality", "foreign_id")):
             return data
-        tckn, nationality = data.get("tckn"), data.get("nationality")
-        foreign_id = data.get("foreign_id", "")
-        if tckn:
+        nationality, foreign_id = data.get("nationality"), data.get("foreign_id")
+        if data.get("tckn"):
             return data
         if not nationality and not foreign_id:
             self.add_error("tckn", IDENTITY_MISSING)
         elif not nationality:
-            self.add_error("nationality", NATIONALITY_INVALID)
-        else:
-            try:
-                normalize_passport(f"{nationality}:{foreign_id}")
-            except ValidationError:
-                self.add_error("foreign_id", FOREIGN_ID_INVALID)
+            self.add_error("nationality", NATIONALITY_WRONG)
+        elif not foreign_id:
+            self.add_error("foreign_id", FOREIGN_ID_WRONG)
         return data
 
     def identity(self) -> Identity:

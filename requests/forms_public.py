@@ -12,29 +12,23 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from config.kvkk import ApplicationRight
+from requests.forms_applicant import ApplicantIdentityMixin
 from requests.verification import EMAIL, PHONE
 from subjects.validators import (
     normalize_email,
-    normalize_passport,
     normalize_phone,
-    tckn_is_valid,
 )
 
-TCKN_WRONG = _("This is not a valid T.C. identity number: check its 11 digits.")
-NATIONALITY_WRONG = _("Enter the 2-letter country code of your nationality, e.g. DE.")
-FOREIGN_ID_WRONG = _("Enter the passport or identity number: 5 to 20 letters and digits.")
 TCKN_NEEDED = _("Enter your T.C. identity number.")
 NATIONALITY_NEEDED = _("Enter your nationality.")
 FOREIGN_ID_NEEDED = _("Enter your passport or identity number.")
 REPRESENTATIVE_NEEDED = _("Enter the name of the person who applies on the other's behalf.")
 REPRESENTATIVE_CONTACT_NEEDED = _("Enter how we can reach the representative.")
 POA_NEEDED = _("Attach the power of attorney.")
-NATIONALITY_TR = _("Citizens of Türkiye apply with their T.C. identity number.")
 NOT_SENT = _("Your application could not be sent. Leave the hidden field empty and try again.")
 CODE_FORMAT = _("Enter the 6 digits of the code.")
 REFERENCE_FORMAT = _("Enter the reference as written, e.g. BSV-2026-000123.")
 
-_NATIONALITY = re.compile(r"[A-Z]{2}")
 _REFERENCE = re.compile(r"BSV-[0-9]{4}-[0-9]{6}")
 _CODE = re.compile(r"[0-9]{6}")
 
@@ -81,7 +75,7 @@ class MultipleFileField(forms.FileField):
         return [super().clean(data, initial)] if data else []
 
 
-class ApplicationForm(AccessibleForm):
+class ApplicationForm(ApplicantIdentityMixin, AccessibleForm):
     """The application (başvuru) as the Communiqué on applications asks for it (Art. 5)."""
 
     TCKN = "tckn"
@@ -181,29 +175,6 @@ class ApplicationForm(AccessibleForm):
         if self.cleaned_data["website"]:
             raise ValidationError(NOT_SENT)
         return ""
-
-    def clean_tckn(self) -> str:
-        value = self.cleaned_data["tckn"].strip()
-        if value and not tckn_is_valid(value):
-            raise ValidationError(TCKN_WRONG)
-        return value
-
-    def clean_nationality(self) -> str:
-        value = self.cleaned_data["nationality"].strip().upper()
-        if value and not _NATIONALITY.fullmatch(value):
-            raise ValidationError(NATIONALITY_WRONG)
-        if value == "TR":
-            raise ValidationError(NATIONALITY_TR)
-        return value
-
-    def clean_foreign_id(self) -> str:
-        value = self.cleaned_data["foreign_id"].strip().upper().replace(" ", "")
-        if value:
-            try:
-                normalize_passport(f"XX:{value}")
-            except ValidationError as exc:
-                raise ValidationError(FOREIGN_ID_WRONG) from exc
-        return value
 
     def clean_email(self) -> str:
         return normalize_email(self.cleaned_data["email"])

@@ -31,28 +31,15 @@ from requests.services import (
     application_register,
     days_left,
     document_store,
+    document_type,
     log,
 )
 
-# The first bytes of the only file types accepted.
-SIGNATURES = (
-    (b"%PDF-", "application/pdf"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-)
 FILE_TYPE_REFUSED = _("“%(name)s” is not a PDF, JPEG or PNG file.")
 FILE_TOO_BIG = _("“%(name)s” is larger than %(limit)s.")
 FILE_EMPTY = _("“%(name)s” is empty.")
 TOO_MANY_FILES = _("Attach at most %(count)s files.")
 CLOSED = _("This application is closed; it can no longer be added to.")
-
-
-def sniff(content: bytes) -> str | None:
-    """The content type read from the file's first bytes, if it is one we accept."""
-    for signature, content_type in SIGNATURES:
-        if content.startswith(signature):
-            return content_type
-    return None
 
 
 @dataclass(frozen=True)
@@ -77,7 +64,7 @@ def upload_check(uploaded, *, field: str) -> Upload:
         )
     if not content:
         raise PortalError(FILE_EMPTY % {"name": name}, field=field)
-    content_type = sniff(content)
+    content_type = document_type(content)
     if content_type is None:
         raise PortalError(FILE_TYPE_REFUSED % {"name": name}, field=field)
     return Upload(name, content, content_type)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import filetype
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
@@ -225,6 +226,17 @@ def application_register(
 
 def applicant_of(application: Application) -> dict[str, str]:
     return open_json(application, "applicant_enc") or {}
+
+
+# The only kinds of file an application carries: scans, attachments, outcome documents.
+DOCUMENT_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
+
+
+def document_type(content: bytes) -> str | None:
+    """The content type read from the file's own bytes (never its name), if it is one of
+    ``DOCUMENT_TYPES``; None for anything else."""
+    kind = filetype.guess(content)
+    return kind.mime if kind is not None and kind.mime in DOCUMENT_TYPES else None
 
 
 def _document_folder() -> str:
