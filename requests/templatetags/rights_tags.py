@@ -18,8 +18,9 @@ def rights_actions(context, application):
         "request": request,
         "verified": application.identity_verified_at is not None,
         "can_act": getattr(user, "role", "") in HANDLERS,
-        "package": application.packages.order_by("-pk").first(),
-        "letter": application.letters.order_by("-pk").first(),
+        # Their sealed contents stay in the database: the fragment shows statuses only.
+        "package": application.packages.defer("content_enc").order_by("-pk").first(),
+        "letter": application.letters.defer("body_enc").order_by("-pk").first(),
         "notices_open": application.recipient_notices.filter(acknowledged_at__isnull=True).count(),
         "fee_due": fees.try_text(fees.fee_due_kurus(application)),
     }

@@ -69,10 +69,14 @@ def _detail(request, application: Application, *, status: int = 200, **forms) ->
         "conversation": handling.messages_of(application),
         "history": handling.history_of(application),
         "failed_packages": list(
-            AccessPackage.objects.filter(application=application, status=JobStatus.FAILED)
+            AccessPackage.objects.filter(application=application, status=JobStatus.FAILED).defer(
+                "content_enc"
+            )
         ),
         "failed_letters": list(
-            AnswerLetter.objects.filter(application=application, status=JobStatus.FAILED)
+            AnswerLetter.objects.filter(application=application, status=JobStatus.FAILED).defer(
+                "body_enc"
+            )
         ),
         "can_write": writer,
         "transitions": handling.transitions_allowed(application) if writer else [],

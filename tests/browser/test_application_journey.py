@@ -13,19 +13,18 @@ A screenshot of each step is kept under .run/test-output/application-journey/.
 """
 
 import json
-import shutil
 
 import pytest
 from django.urls import reverse
-from django_otp.oath import totp
 from django_tenants.utils import tenant_context
 
 from accounts.models import Role
 from requests.models import Application
 from subjects.selectors import subject_identifiers
+from tests.browser.steps import Screenshots, staff_log_in
 from tests.browser.test_login_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import ROOT, in_thread
-from tests.factories import PASSWORD, staff_create, totp_key_for
+from tests.factories import staff_create
 from tests.requests.intake_support import throttle_reset
 from tests.requests.rights_setup import THIRD_PARTY, world
 
@@ -75,12 +74,7 @@ def test_a_subject_applies_verifies_and_downloads_the_answer_an_officer_prepared
     in_thread(throttle_reset)
     tckn, held_email = prepared["tckn"], prepared["email"]
     login_path, queue_path = prepared["login"], prepared["queue"]
-    shutil.rmtree(OUTPUT, ignore_errors=True)
-    OUTPUT.mkdir(parents=True)
-    shots = iter(range(1, 100))
-
-    def shot(page, name: str) -> None:
-        page.screenshot(path=str(OUTPUT / f"{next(shots):02d}-{name}.png"), full_page=True)
+    shot = Screenshots(OUTPUT)
 
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
     base = f"http://{SLUG}.localhost:{mailing_portal}"
@@ -124,12 +118,7 @@ def test_a_subject_applies_verifies_and_downloads_the_answer_an_officer_prepared
 
             # 3. The officer: log-in with TOTP, the queue, the application, the rights page.
             page = browser.new_context(locale="tr-TR").new_page()
-            page.goto(f"{base}{login_path}")
-            page.fill("#id_username", OFFICER)
-            page.fill("#id_password", PASSWORD)
-            page.click("button[type=submit].btn-primary")
-            page.fill("#id_token", f"{totp(bytes.fromhex(totp_key_for(OFFICER, SLUG))):06d}")
-            page.click("button[type=submit].btn-primary")
+            staff_log_in(page, base, OFFICER, SLUG, login_path=login_path)
             page.goto(f"{base}{queue_path}")
             expect(page.locator("main")).to_contain_text(reference)
             shot(page, "queue")
@@ -198,4 +187,4 @@ def test_a_subject_applies_verifies_and_downloads_the_answer_an_officer_prepared
 
     assert in_thread(_application, tenant, reference)["outcome"] == "accepted"
     in_thread(throttle_reset)
-    assert len(list(OUTPUT.glob("*.png"))) == 10
+    assert shot.taken() == [f"{n:02d}" for n in range(1, 11)]

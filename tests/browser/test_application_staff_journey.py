@@ -7,19 +7,17 @@ renders, and releases it. A screenshot of each step is kept under
 .run/test-output/application-staff/.
 """
 
-import shutil
-
 import pytest
 from django.db import connection
 from django.urls import reverse
-from django_otp.oath import totp
 from django_tenants.utils import tenant_context
 
 from accounts.models import Role
 from requests.models import AccessPackage, Application, JobStatus
+from tests.browser.steps import Screenshots, staff_log_in
 from tests.browser.test_login_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import ROOT, in_thread
-from tests.factories import PASSWORD, staff_create, totp_key_for
+from tests.factories import staff_create
 from tests.requests.rights_setup import THIRD_PARTY, world
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db]
@@ -60,12 +58,7 @@ def test_an_officer_builds_redacts_and_releases_the_package_then_answers(
         rights_path = reverse("requests:rights", args=[application_id])
         login_path = reverse("accounts:login")
     connection.set_schema_to_public()
-    shutil.rmtree(OUTPUT, ignore_errors=True)
-    OUTPUT.mkdir(parents=True)
-    shots = iter(range(1, 100))
-
-    def shot(page, name: str) -> None:
-        page.screenshot(path=str(OUTPUT / f"{next(shots):02d}-{name}.png"), full_page=True)
+    shot = Screenshots(OUTPUT)
 
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
     base = f"http://{SLUG}.localhost:{live_portal}"
@@ -74,12 +67,7 @@ def test_an_officer_builds_redacts_and_releases_the_package_then_answers(
         try:
             page = browser.new_context(locale="tr-TR").new_page()
             # 1. The officer logs in with a password and a TOTP code.
-            page.goto(f"{base}{login_path}")
-            page.fill("#id_username", OFFICER)
-            page.fill("#id_password", PASSWORD)
-            page.click("button[type=submit].btn-primary")
-            page.fill("#id_token", f"{totp(bytes.fromhex(totp_key_for(OFFICER, SLUG))):06d}")
-            page.click("button[type=submit].btn-primary")
+            staff_log_in(page, base, OFFICER, SLUG, login_path=login_path)
             expect(page.locator("h1")).to_have_text("Gösterge paneli")
 
             # 2. The verified application: the generated answer, after a logged read.
@@ -139,4 +127,4 @@ def test_an_officer_builds_redacts_and_releases_the_package_then_answers(
         "redactions": ["interactions.0.text"],
         "letters": [JobStatus.RELEASED],
     }
-    assert sorted(p.name[:2] for p in OUTPUT.glob("*.png")) == [f"{n:02d}" for n in range(1, 9)]
+    assert shot.taken() == [f"{n:02d}" for n in range(1, 9)]

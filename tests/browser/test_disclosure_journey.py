@@ -14,15 +14,15 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
-from django_otp.oath import totp
 from django_tenants.utils import tenant_context
 
 from accounts.models import Role
 from audit.models import AuditEntry
 from subjects.models import DataCategory, ProcessingPurpose
+from tests.browser.steps import Screenshots, staff_log_in, totp_code
 from tests.browser.test_login_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import ROOT, in_thread
-from tests.factories import PASSWORD, staff_create, totp_key_for
+from tests.factories import staff_create
 from tests.retention.register import item, subject
 from transfers.models import DisclosureRequest, Transfer
 
@@ -31,11 +31,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 SLUG = "disclosureco"
 OUTPUT = ROOT / ".run" / "test-output" / "disclosure-journey"
 COURT = "İstanbul 12. Asliye Hukuk Mahkemesi"
-
-
-def _code(username: str, *, ahead: int = 0) -> str:
-    """A person's authenticator code, ``ahead`` time steps from now (a code is used once)."""
-    return f"{totp(bytes.fromhex(totp_key_for(username, SLUG)), drift=ahead):06d}"
 
 
 def _prepare(tenant) -> dict:
@@ -80,12 +75,7 @@ def test_a_request_is_registered_classified_authorised_by_two_and_exported_as_a_
     tenant = committed_tenant(SLUG)
     ids = in_thread(_prepare, tenant)
     connection.set_schema_to_public()
-    shutil.rmtree(OUTPUT, ignore_errors=True)
-    OUTPUT.mkdir(parents=True)
-    shots = iter(range(1, 100))
-
-    def shot(page, name: str) -> None:
-        page.screenshot(path=str(OUTPUT / f"{next(shots):02d}-{name}.png"), full_page=True)
+    shot = Screenshots(OUTPUT)
 
     # Playwright's sync API runs an event loop in this thread; the ORM runs in in_thread.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
@@ -96,12 +86,7 @@ def test_a_request_is_registered_classified_authorised_by_two_and_exported_as_a_
         def log_in(username: str):
             context = browser.new_context(locale="tr-TR", accept_downloads=True)
             page = context.new_page()
-            page.goto(f"{base}/accounts/login/")
-            page.fill("#id_username", username)
-            page.fill("#id_password", PASSWORD)
-            page.click("button[type=submit].btn-primary")
-            page.fill("#id_token", _code(username))
-            page.click("button[type=submit].btn-primary")
+            staff_log_in(page, base, username, SLUG, login_path="/accounts/login/")
             expect(page.locator("h1")).to_have_text("Gösterge paneli")
             return page
 
@@ -139,7 +124,7 @@ def test_a_request_is_registered_classified_authorised_by_two_and_exported_as_a_
             # 3. A second controller admin authorises it with a current code.
             second = log_in("secondapprover")
             second.goto(request_url)
-            second.fill("#id_token", _code("secondapprover", ahead=1))
+            second.fill("#id_token", totp_code("secondapprover", SLUG, ahead=1))
             second.click("#authorise")
             expect(second.locator(".alert-success")).to_contain_text("Onayınız kaydedildi")
             expect(second.locator("#export")).to_have_count(0)  # one authorisation is not enough
@@ -147,7 +132,7 @@ def test_a_request_is_registered_classified_authorised_by_two_and_exported_as_a_
 
             # 4. The first admin authorises too: two different people, the request is authorised.
             first.reload()
-            first.fill("#id_token", _code("firstapprover", ahead=1))
+            first.fill("#id_token", totp_code("firstapprover", SLUG, ahead=1))
             first.click("#authorise")
             expect(first.locator("[data-status]")).to_have_text("Onaylandı")
             shot(first, "first-authorised")
@@ -179,4 +164,4 @@ def test_a_request_is_registered_classified_authorised_by_two_and_exported_as_a_
         "transfers": [(COURT, "disclosure", "art8_2_a", "art5_2_c2")],
         "exports": 1,
     }
-    assert sorted(p.name[:2] for p in OUTPUT.glob("*.png")) == [f"{n:02d}" for n in range(1, 9)]
+    assert shot.taken() == [f"{n:02d}" for n in range(1, 9)]

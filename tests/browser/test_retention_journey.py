@@ -11,26 +11,21 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
-from django_otp.oath import totp
 from django_tenants.utils import tenant_context
 
 from accounts.models import Role
 from retention.models import DestructionMinutes
 from subjects.models import PersonalDataItem
+from tests.browser.steps import Screenshots, staff_log_in, totp_code
 from tests.browser.test_login_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import ROOT, in_thread
-from tests.factories import PASSWORD, staff_create, totp_key_for
+from tests.factories import staff_create
 from tests.retention.register import item, subject, years_ago
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 SLUG = "journeyco"
 OUTPUT = ROOT / ".run" / "test-output" / "retention-journey"
-
-
-def _code(*, ahead: int = 0) -> str:
-    """The admin's authenticator code, ``ahead`` time steps from now (a code is used once)."""
-    return f"{totp(bytes.fromhex(totp_key_for('journeyadmin', SLUG)), drift=ahead):06d}"
 
 
 def _prepare(tenant) -> None:
@@ -60,12 +55,7 @@ def test_admin_edits_a_rule_scans_approves_and_downloads_the_minutes(
     tenant = committed_tenant(SLUG)
     in_thread(_prepare, tenant)
     connection.set_schema_to_public()
-    shutil.rmtree(OUTPUT, ignore_errors=True)
-    OUTPUT.mkdir(parents=True)
-    shots = iter(range(1, 100))
-
-    def shot(page, name: str) -> None:
-        page.screenshot(path=str(OUTPUT / f"{next(shots):02d}-{name}.png"), full_page=True)
+    shot = Screenshots(OUTPUT)
 
     # Playwright's sync API runs an event loop in this thread; the ORM runs in in_thread.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
@@ -74,12 +64,7 @@ def test_admin_edits_a_rule_scans_approves_and_downloads_the_minutes(
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(locale="tr-TR", accept_downloads=True)
         try:
-            page.goto(f"{base}/accounts/login/")
-            page.fill("#id_username", "journeyadmin")
-            page.fill("#id_password", PASSWORD)
-            page.click("button[type=submit].btn-primary")
-            page.fill("#id_token", _code())
-            page.click("button[type=submit].btn-primary")
+            staff_log_in(page, base, "journeyadmin", SLUG, login_path="/accounts/login/")
             expect(page.locator("h1")).to_have_text("Gösterge paneli")
 
             # 1. The admin sets the contact category's rule: one year from collection, destroy.
@@ -110,7 +95,7 @@ def test_admin_edits_a_rule_scans_approves_and_downloads_the_minutes(
             assert in_thread(_state, tenant) == (3, 0)  # nothing destroyed before approval
 
             # 3. Approval needs a current code (the next time step: the log-in used this one).
-            page.fill("#id_token", _code(ahead=1))
+            page.fill("#id_token", totp_code("journeyadmin", SLUG, ahead=1))
             page.click("text=Onayla ve imha et")
             minutes_link = page.locator("a[href^='/retention/minutes/']")
             deadline = time.monotonic() + 60
@@ -132,4 +117,4 @@ def test_admin_edits_a_rule_scans_approves_and_downloads_the_minutes(
             shutil.copy(pdf, OUTPUT / download_info.value.suggested_filename)
         finally:
             browser.close()
-    assert sorted(p.name[:2] for p in OUTPUT.glob("*.png")) == ["01", "02", "03", "04", "05"]
+    assert shot.taken() == ["01", "02", "03", "04", "05"]
