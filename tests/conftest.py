@@ -191,6 +191,18 @@ def _forget_failed_logins_per_address():
 
 
 @pytest.fixture
+def sent_tasks(monkeypatch) -> list[tuple[str, dict]]:
+    """Tasks queued through the Celery app (name, kwargs), instead of reaching a broker."""
+    from config.celery import app
+
+    queued: list[tuple[str, dict]] = []
+    monkeypatch.setattr(
+        app, "send_task", lambda name, kwargs=None, **options: queued.append((name, kwargs))
+    )
+    return queued
+
+
+@pytest.fixture
 def acme(db) -> Tenant:
     return Tenant.objects.get(schema_name="acme")
 

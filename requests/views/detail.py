@@ -101,61 +101,49 @@ def detail_view(request, reference):
     return _detail(request, _application(reference))
 
 
-@role_required(*WRITERS)
-@require_POST
-def assign_view(request, reference):
+def _form_post(request, reference, form_class, action, success: str, form_name: str):
+    """Post one of the page's forms: on success the action runs and the page is shown again;
+    otherwise the page comes back with the form's errors by its fields (400)."""
     application = _application(reference)
-    form = AssignForm(request.POST)
+    form = form_class(request.POST)
     if form.is_valid():
         try:
-            handling.application_assign(
-                application,
-                assignee=form.cleaned_data["assignee"],
-                actor=request.user,
-                request=request,
-            )
+            action(application, form.cleaned_data)
         except PortalError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, ASSIGNED)
+            messages.success(request, success)
             return redirect("requests:detail", reference=reference)
-    return _detail(request, application, status=400, assign_form=form)
+    return _detail(request, application, status=400, **{form_name: form})
+
+
+@role_required(*WRITERS)
+@require_POST
+def assign_view(request, reference):
+    def assign(application, data):
+        handling.application_assign(
+            application, assignee=data["assignee"], actor=request.user, request=request
+        )
+
+    return _form_post(request, reference, AssignForm, assign, ASSIGNED, "assign_form")
 
 
 @role_required(*WRITERS)
 @require_POST
 def note_view(request, reference):
-    application = _application(reference)
-    form = NoteForm(request.POST)
-    if form.is_valid():
-        try:
-            handling.note_add(
-                application, text=form.cleaned_data["text"], actor=request.user, request=request
-            )
-        except PortalError as exc:
-            _form_error(form, exc)
-        else:
-            messages.success(request, NOTE_ADDED)
-            return redirect("requests:detail", reference=reference)
-    return _detail(request, application, status=400, note_form=form)
+    def add(application, data):
+        handling.note_add(application, text=data["text"], actor=request.user, request=request)
+
+    return _form_post(request, reference, NoteForm, add, NOTE_ADDED, "note_form")
 
 
 @role_required(*WRITERS)
 @require_POST
 def question_view(request, reference):
-    application = _application(reference)
-    form = QuestionForm(request.POST)
-    if form.is_valid():
-        try:
-            handling.question_send(
-                application, text=form.cleaned_data["text"], actor=request.user, request=request
-            )
-        except PortalError as exc:
-            _form_error(form, exc)
-        else:
-            messages.success(request, QUESTION_SENT)
-            return redirect("requests:detail", reference=reference)
-    return _detail(request, application, status=400, question_form=form)
+    def send(application, data):
+        handling.question_send(application, text=data["text"], actor=request.user, request=request)
+
+    return _form_post(request, reference, QuestionForm, send, QUESTION_SENT, "question_form")
 
 
 @role_required(*WRITERS)
@@ -178,20 +166,10 @@ def status_view(request, reference):
 @role_required(*WRITERS)
 @require_POST
 def spam_view(request, reference):
-    application = _application(reference)
-    form = SpamForm(request.POST)
-    if form.is_valid():
-        try:
-            handling.spam_mark(
-                application, reason=form.cleaned_data["reason"], actor=request.user,
-                request=request,
-            )  # fmt: skip
-        except PortalError as exc:
-            _form_error(form, exc)
-        else:
-            messages.success(request, SPAM_MARKED)
-            return redirect("requests:detail", reference=reference)
-    return _detail(request, application, status=400, spam_form=form)
+    def mark(application, data):
+        handling.spam_mark(application, reason=data["reason"], actor=request.user, request=request)
+
+    return _form_post(request, reference, SpamForm, mark, SPAM_MARKED, "spam_form")
 
 
 @role_required(*WRITERS)

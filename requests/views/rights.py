@@ -69,6 +69,17 @@ def _error(request, exc: PortalError) -> None:
     messages.error(request, str(exc.message))
 
 
+def _act(request, call, success: str, application_pk: int):
+    """Run one action of the rights page and go back to it, with its message."""
+    try:
+        call()
+    except PortalError as exc:
+        _error(request, exc)
+    else:
+        messages.success(request, success)
+    return redirect("requests:rights", application_pk)
+
+
 def _items(application: Application) -> list[tuple[int, str]]:
     subject = answers.subject_for_answer(application)
     if subject is None:
@@ -151,13 +162,12 @@ def answer_open_view(request, pk: int):
 @role_required(*ANY_ROLE)
 def package_request_view(request, pk: int):
     application = _application(pk)
-    try:
-        package.package_request(application, actor=request.user, request=request)
-    except PortalError as exc:
-        _error(request, exc)
-    else:
-        messages.success(request, _("The access package is being prepared."))
-    return redirect("requests:rights", application.pk)
+    return _act(
+        request,
+        lambda: package.package_request(application, actor=request.user, request=request),
+        _("The access package is being prepared."),
+        application.pk,
+    )
 
 
 def _package(pk: int) -> AccessPackage:
@@ -168,13 +178,12 @@ def _package(pk: int) -> AccessPackage:
 @role_required(*ANY_ROLE)
 def package_retry_view(request, pk: int):
     item = _package(pk)
-    try:
-        package.package_retry(item, request.user, request=request)
-    except PortalError as exc:
-        _error(request, exc)
-    else:
-        messages.success(request, _("The access package is queued again."))
-    return redirect("requests:rights", item.application_id)
+    return _act(
+        request,
+        lambda: package.package_retry(item, request.user, request=request),
+        _("The access package is queued again."),
+        item.application_id,
+    )
 
 
 @role_required(*ANY_ROLE)
@@ -397,10 +406,9 @@ def fee_view(request, pk: int):
 @role_required(*ANY_ROLE)
 def controller_error_view(request, pk: int):
     application = _application(pk)
-    try:
-        fees.controller_error_set(application, actor=request.user, request=request)
-    except PortalError as exc:
-        _error(request, exc)
-    else:
-        messages.success(request, _("Recorded: any fee is refunded."))
-    return redirect("requests:rights", application.pk)
+    return _act(
+        request,
+        lambda: fees.controller_error_set(application, actor=request.user, request=request),
+        _("Recorded: any fee is refunded."),
+        application.pk,
+    )

@@ -1,6 +1,7 @@
 """Applications and register subjects for the application tests (the current schema)."""
 
 import itertools
+import subprocess
 from datetime import datetime
 
 from django.db import connection
@@ -73,3 +74,11 @@ def application(*, tckn: str | None = None, rights=("a",), channel: str = "web",
         details=details,
         actor=actor,
     )
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The text of a PDF as a reader sees it (poppler's pdftotext)."""
+    result = subprocess.run(
+        ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True, timeout=60
+    )
+    return result.stdout.decode()

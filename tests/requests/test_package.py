@@ -11,25 +11,15 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from accounts.models import Role, User
-from config.celery import app
 from requests import letters, package
 from requests.delivery import FOLLOW_SESSION_KEY
 from requests.models import AccessPackage, AnswerLetter, Application, ApplicationCode, JobStatus
 from tests.conftest import in_thread, portal_client
 from tests.factories import staff_create
+from tests.requests.helpers import pdf_text
 from tests.requests.rights_setup import THIRD_PARTY, world
-from tests.requests.test_rights import pdf_text
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def sent_tasks(monkeypatch) -> list[tuple[str, dict]]:
-    queued: list[tuple[str, dict]] = []
-    monkeypatch.setattr(
-        app, "send_task", lambda name, kwargs=None, **options: queued.append((name, kwargs))
-    )
-    return queued
 
 
 def _follow_session(client: Client, application) -> None:

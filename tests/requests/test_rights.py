@@ -1,7 +1,5 @@
 """Acting on every right (a)-(ğ) of a verified application, at the service level."""
 
-import subprocess
-
 import pytest
 from django.core.files.storage import default_storage
 from django.utils import timezone
@@ -9,7 +7,6 @@ from django_tenants.utils import tenant_context
 
 from accounts.models import User
 from audit.models import Action, AuditEntry
-from config.celery import app
 from config.errors import PortalError
 from requests import actions, answers, letters, package
 from requests.crypto import open_file
@@ -25,27 +22,10 @@ from requests.services import identity_verified
 from retention.models import DestructionRun, LegalHold
 from subjects.models import DataCategory, PersonalDataItem
 from subjects.selectors import subject_decrypt
-from tests.requests.helpers import application, tckn_make
+from tests.requests.helpers import application, pdf_text, tckn_make
 from tests.requests.rights_setup import THIRD_PARTY, TTK, world
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def sent_tasks(monkeypatch) -> list[tuple[str, dict]]:
-    """Tasks queued through the Celery app (name, kwargs), instead of reaching a broker."""
-    queued: list[tuple[str, dict]] = []
-    monkeypatch.setattr(
-        app, "send_task", lambda name, kwargs=None, **options: queued.append((name, kwargs))
-    )
-    return queued
-
-
-def pdf_text(pdf: bytes) -> str:
-    result = subprocess.run(
-        ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True, timeout=60
-    )
-    return result.stdout.decode()
 
 
 def stored(obj, path: str) -> bytes:

@@ -10,7 +10,6 @@ from django_tenants.utils import tenant_context
 
 from accounts.models import User
 from audit.models import AuditEntry
-from config.celery import app
 from requests.models import (
     AccessPackage,
     AnswerLetter,
@@ -21,19 +20,10 @@ from requests.models import (
 )
 from retention.models import DestructionRun
 from subjects.models import PersonalDataItem
+from tests.requests.helpers import pdf_text
 from tests.requests.rights_setup import world
-from tests.requests.test_rights import pdf_text
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def sent_tasks(monkeypatch) -> list[tuple[str, dict]]:
-    queued: list[tuple[str, dict]] = []
-    monkeypatch.setattr(
-        app, "send_task", lambda name, kwargs=None, **options: queued.append((name, kwargs))
-    )
-    return queued
 
 
 def _url(tenant, name, *args) -> str:

@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -76,15 +75,3 @@ def run_create(*, status=DestructionRun.Status.DRY_RUN, days_ago: int = 0, **fie
         )
         run.refresh_from_db()
     return run
-
-
-@pytest.fixture
-def sent_tasks(monkeypatch) -> list[tuple[str, dict]]:
-    """Tasks queued through the Celery app (name, kwargs), instead of reaching a broker."""
-    from config.celery import app
-
-    queued: list[tuple[str, dict]] = []
-    monkeypatch.setattr(
-        app, "send_task", lambda name, kwargs=None, **options: queued.append((name, kwargs))
-    )
-    return queued
